@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Creates the project's virtual environment and installs perfloop with its dev extras.
+# torch is installed first, pinned, so pip takes the CPU build on disk instead of a CUDA one.
+set -euo pipefail
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip
+"$VENV/bin/python" -m pip install -q "torch==2.13.0"
+"$VENV/bin/python" -m pip install -q -e ".[dev]"

@@ -1,0 +1,1 @@
+"""perfloop service: FastAPI app, storage and prediction serving."""
