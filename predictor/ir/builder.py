@@ -32,7 +32,9 @@ class _PendingNode:
 def _freeze_attr(value: AttrValue | Sequence[int] | Sequence[float]) -> AttrValue:
     if isinstance(value, list | tuple):
         return tuple(value)  # type: ignore[return-value]
-    return value
+    if isinstance(value, int | float | str):
+        return value
+    return tuple(value)  # any other sequence
 
 
 class GraphBuilder:
