@@ -1,0 +1,65 @@
+"""Export a torch module to one self-contained ONNX file with either torch exporter."""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
+logger = logging.getLogger(__name__)
+
+#: ONNX opset written by both exporters.
+OPSET = 18
+
+
+def export_onnx(module: torch.nn.Module, example: torch.Tensor, *, dynamo: bool = False) -> bytes:
+    """Export ``module`` at the fixed shape of ``example`` and return the ONNX bytes.
+
+    Both the TorchScript exporter (``dynamo=False``) and the torch.export-based one
+    (``dynamo=True``) are supported; weights are embedded (no external data), batch is fixed.
+
+    Args:
+        module: the network, in eval mode.
+        example: an input tensor of the exact shape to export.
+        dynamo: choose the torch.export-based exporter.
+
+    Returns:
+        The serialised ``ModelProto``.
+    """
+    import onnx
+    import torch
+
+    module.eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        if dynamo:
+            program = torch.onnx.export(
+                module,
+                (example,),
+                dynamo=True,
+                opset_version=OPSET,
+                verbose=False,
+                external_data=False,
+                optimize=True,
+            )
+            assert program is not None
+            proto = program.model_proto
+        else:
+            torch.onnx.export(
+                module,
+                (example,),
+                buffer,  # type: ignore[arg-type]
+                dynamo=False,
+                opset_version=OPSET,
+                input_names=["input"],
+                output_names=["output"],
+                do_constant_folding=True,
+            )
+            proto = onnx.load_from_string(buffer.getvalue())
+    logger.debug("exported %s with %d nodes", type(module).__name__, len(proto.graph.node))
+    return proto.SerializeToString()

@@ -1,0 +1,1 @@
+"""torch implementations of the search spaces' networks (imported only by ``build``)."""
