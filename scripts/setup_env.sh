@@ -9,6 +9,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
+"$VENV/bin/python" -m pip install -q -e ".[dev,agents]"
 # Headless Chromium for the dashboard's browser test; guarded, never fails set-up (the test skips).
 bash "$(dirname "$0")/install_browser.sh" || true

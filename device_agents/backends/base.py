@@ -1,0 +1,88 @@
+"""The one interface every backend implements, and what a profile returns.
+
+A backend is split, after nn-Meter, into a *profiler* (runs the model: an interpreter on the host,
+a tool over ``adb shell``, a compiler) and a *parser* (reads what the profiler produced: tool logs,
+summary CSVs). Both halves live in the backend's module; only this interface is shared.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+from device_agents.protocol import MeasurementProtocol
+from device_agents.schemas import DeviceKind, LatencyStats, MeasurementKind
+
+
+class UnsupportedModelError(Exception):
+    """The backend cannot run this model (an unsupported operator, too big for memory, ...).
+
+    The message names the reason (for an operator: its ONNX op type and node name); the agent
+    fails the job with it and goes on with the next one.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class BackendResult(BaseModel):
+    """What one profile of one model produced.
+
+    ``cpu`` / ``clock_mhz`` name the (simulated) target when it is not the host; left None, the
+    agent records the host's.
+    """
+
+    measurement_kind: MeasurementKind
+    runtime: str
+    runtime_version: str
+    threads: int | None = None
+    cpu: str | None = None
+    clock_mhz: float | None = None
+    latency_ms: LatencyStats | None = None
+    energy_mj: float | None = None
+    peak_memory_bytes: int | None = None
+    flash_bytes: int | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Backend(ABC):
+    """A way to measure (or simulate) a model on one kind of device.
+
+    Attributes:
+        name: Registry name (``ort-cpu``, ``litert``, ...).
+        device_kind: Kind of the device the results are for.
+        simulated: True when numbers come from a model of the hardware, not the hardware.
+        runtime: Name of the runtime that executes (or simulates) the model.
+    """
+
+    name: ClassVar[str]
+    device_kind: ClassVar[DeviceKind]
+    simulated: ClassVar[bool]
+    runtime: ClassVar[str]
+
+    @property
+    def measurement_kind(self) -> MeasurementKind:
+        """``"simulated"`` for simulated backends, ``"measured"`` otherwise."""
+        return "simulated" if self.simulated else "measured"
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Return runtime versions and device facts, stored as the device's ``hardware``."""
+
+    @abstractmethod
+    def profile(self, onnx_bytes: bytes, protocol: MeasurementProtocol) -> BackendResult:
+        """Measure one model.
+
+        Args:
+            onnx_bytes: The model, serialised ONNX.
+            protocol: How to time it (backends that simulate use only ``threads`` or nothing).
+
+        Returns:
+            The measurement.
+
+        Raises:
+            UnsupportedModelError: The backend cannot run this model.
+        """
