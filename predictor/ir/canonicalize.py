@@ -1,0 +1,275 @@
+"""Graph rewrites that make different exporters' graphs of one network identical.
+
+Each pass is a small function over a :class:`WorkGraph`:
+
+* BatchNormalization after a Conv (constant statistics, Conv output read once) folds into the
+  Conv's weight and bias. Both torch exporters already fold BN in eval mode (checked with torch
+  2.13: ``dynamo=False`` and ``dynamo=True`` both emit a biased Conv); folding here keeps models
+  exported in training mode or by other tools on the same IR.
+* ``MatMul(x, W)`` with a constant 2-D ``W`` (plus a following ``Add`` of a constant bias) and
+  ``Gemm`` become one canonical ``Gemm`` with weight ``(N, K)`` (torch ``Linear`` layout) and an
+  optional bias ``(N,)``; alpha/beta are folded into the constants.
+* ``ReduceMean`` over all spatial axes becomes ``GlobalAveragePool`` (plus a ``Reshape`` when
+  ``keepdims=0``).
+* ``Flatten``, ``Squeeze``, ``Unsqueeze`` and ``Transpose`` that only moves size-1 axes become
+  ``Reshape``; chains of reshapes collapse to one; reshapes that keep the shape disappear.
+* Adds of all-zero constants and all-zero Conv/Gemm biases disappear (exporters' optimisers
+  remove some of them and not others).
+* Unused optional outputs (LSTM ``Y_h``/``Y_c``, MaxPool indices, ...) and dead nodes go.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from predictor.ir.schema import TensorSpec
+from predictor.ir.work_graph import OpNode, WorkGraph
+
+_RESHAPES = frozenset({"Flatten", "Squeeze", "Unsqueeze", "Reshape"})
+_OPTIONAL_OUTPUT_OPS = frozenset(
+    {"LSTM", "GRU", "RNN", "BatchNormalization", "MaxPool", "LayerNormalization", "Dropout"}
+)
+
+
+def canonicalize(graph: WorkGraph) -> None:
+    """Run every rewrite pass in order (idempotent)."""
+    fold_batchnorm(graph)
+    canonical_linear(graph)
+    drop_zero_bias(graph)
+    reduce_mean_to_global_pool(graph)
+    canonical_reshapes(graph)
+    drop_unused_outputs(graph)
+    remove_dead_nodes(graph)
+
+
+def _single_reader(graph: WorkGraph, value: str) -> OpNode | None:
+    readers = graph.consumers(value)
+    if len(readers) == 1 and graph.uses(value) == 1:
+        return readers[0]
+    return None
+
+
+def _consts(graph: WorkGraph, names: list[str]) -> list[np.ndarray] | None:
+    if not all(n and graph.is_const(n) for n in names):
+        return None
+    return [graph.consts[n].astype(np.float64) for n in names]
+
+
+def fold_batchnorm(graph: WorkGraph) -> None:
+    """Fold ``Conv -> BatchNormalization`` into the Conv's weight and bias."""
+    for bn in graph.walk():
+        if bn.op != "BatchNormalization" or len(bn.inputs) < 5:
+            continue
+        conv = graph.producer(bn.inputs[0])
+        if conv is None or conv.op != "Conv" or _single_reader(graph, bn.inputs[0]) is not bn:
+            continue
+        params = _consts(graph, bn.inputs[1:5])
+        weight = conv.inputs[1] if len(conv.inputs) > 1 else ""
+        if params is None or not graph.is_const(weight):
+            continue
+        scale, shift, mean, var = params
+        factor = scale / np.sqrt(var + float(bn.attrs.get("epsilon", 1e-5)))
+        w = graph.consts[weight]
+        has_bias = len(conv.inputs) > 2 and graph.is_const(conv.inputs[2])
+        bias = graph.consts[conv.inputs[2]].astype(np.float64) if has_bias else 0.0
+        new_w = (w * factor.reshape(-1, *([1] * (w.ndim - 1)))).astype(w.dtype)
+        new_b = ((bias - mean) * factor + shift).astype(w.dtype)
+        conv.inputs = [
+            conv.inputs[0],
+            graph.derive_const(weight, f"{weight}__bn", new_w),
+            graph.derive_const(conv.inputs[2] if has_bias else "", f"{weight}__bn_bias", new_b),
+        ]
+        graph.bypass(bn, conv.outputs[0])
+
+
+def canonical_linear(graph: WorkGraph) -> None:
+    """Rewrite linear layers (Gemm, MatMul with constant 2-D weight [+ Add]) as one Gemm."""
+    for node in graph.walk():
+        if node.op == "Gemm" and not node.domain:
+            _normalise_gemm(graph, node)
+        elif node.op == "MatMul" and not node.domain and len(node.inputs) == 2:
+            x, w = node.inputs
+            if graph.is_const(w) and graph.consts[w].ndim == 2 and not graph.is_const(x):
+                name = graph.derive_const(w, f"{w}__nk", np.ascontiguousarray(graph.consts[w].T))
+                node.op, node.inputs, node.attrs = "Gemm", [x, name], {}
+                _absorb_bias_add(graph, node)
+
+
+def _normalise_gemm(graph: WorkGraph, node: OpNode) -> None:
+    if len(node.inputs) < 2 or not graph.is_const(node.inputs[1]):
+        return
+    alpha = float(node.attrs.pop("alpha", 1.0))
+    beta = float(node.attrs.pop("beta", 1.0))
+    weight = graph.consts[node.inputs[1]]
+    if not node.attrs.pop("transB", 0):
+        weight = weight.T
+    scaled = np.ascontiguousarray(weight * alpha if alpha != 1.0 else weight)
+    name = graph.derive_const(node.inputs[1], f"{node.inputs[1]}__nk", scaled)
+    inputs = [node.inputs[0], name]
+    if len(node.inputs) > 2 and node.inputs[2] and graph.is_const(node.inputs[2]):
+        bias = graph.consts[node.inputs[2]]
+        scaled = (bias * beta if beta != 1.0 else bias).reshape(-1)
+        inputs.append(graph.derive_const(node.inputs[2], f"{node.inputs[2]}__n", scaled))
+    elif len(node.inputs) > 2 and node.inputs[2]:
+        inputs.append(node.inputs[2])
+    node.inputs = inputs
+    if not node.attrs.get("transA"):
+        node.attrs.pop("transA", None)
+    if len(inputs) == 2:
+        _absorb_bias_add(graph, node)
+
+
+def _absorb_bias_add(graph: WorkGraph, node: OpNode) -> None:
+    add = _single_reader(graph, node.outputs[0])
+    if add is None or add.op != "Add" or add.domain or len(add.inputs) != 2:
+        return
+    other = add.inputs[1] if add.inputs[0] == node.outputs[0] else add.inputs[0]
+    n_out = graph.consts[node.inputs[1]].shape[0]
+    if not graph.is_const(other) or graph.consts[other].size != n_out:
+        return
+    if graph.consts[other].ndim > 1 and graph.consts[other].shape[-1] != n_out:
+        return
+    bias_name = graph.derive_const(other, f"{other}__n", graph.consts[other].reshape(-1))
+    node.inputs = [*node.inputs, bias_name]
+    graph.bypass(add, node.outputs[0])
+
+
+def drop_zero_bias(graph: WorkGraph) -> None:
+    """Remove all-zero biases of Conv/Gemm and Adds of an all-zero constant."""
+    for node in graph.walk():
+        if node.op in ("Conv", "Gemm", "ConvTranspose") and len(node.inputs) == 3:
+            bias = node.inputs[2]
+            if graph.is_const(bias) and not np.any(graph.consts[bias]):
+                node.inputs = node.inputs[:2]
+        elif node.op == "Add" and len(node.inputs) == 2 and not node.domain:
+            _drop_zero_add(graph, node)
+
+
+def _drop_zero_add(graph: WorkGraph, node: OpNode) -> None:
+    for k, value in enumerate(node.inputs):
+        other = node.inputs[1 - k]
+        if graph.is_const(value) and not np.any(graph.consts[value]) and not graph.is_const(other):
+            if graph.shape(other) == graph.shape(node.outputs[0]):
+                graph.bypass(node, other)
+            return
+
+
+def reduce_mean_to_global_pool(graph: WorkGraph) -> None:
+    """``ReduceMean`` over all spatial axes of an N-C-spatial tensor -> GlobalAveragePool."""
+    for node in graph.walk():
+        if node.op != "ReduceMean" or node.domain or not node.inputs:
+            continue
+        shape = graph.shape(node.inputs[0])
+        axes = _reduce_axes(graph, node)
+        if shape is None or len(shape) < 3 or axes != list(range(2, len(shape))):
+            continue
+        pooled = (*shape[:2], *([1] * (len(shape) - 2)))
+        keep = int(node.attrs.get("keepdims", 1))
+        out = node.outputs[0]
+        node.op, node.inputs, node.attrs = "GlobalAveragePool", node.inputs[:1], {}
+        if not keep:
+            mid = f"{out}__pooled"
+            dtype = graph.specs[out].dtype if out in graph.specs else "float32"
+            graph.specs[mid] = TensorSpec(pooled, dtype)
+            node.outputs = [mid]
+            index = graph.nodes.index(node) + 1
+            graph.nodes.insert(
+                index, OpNode("Reshape", "", [mid], [out], {}, f"{node.name}/squeeze")
+            )
+
+
+def _reduce_axes(graph: WorkGraph, node: OpNode) -> list[int] | None:
+    shape = graph.shape(node.inputs[0]) or ()
+    if len(node.inputs) > 1 and node.inputs[1]:
+        if not graph.is_const(node.inputs[1]):
+            return None
+        axes = [int(a) for a in graph.consts[node.inputs[1]].reshape(-1)]
+    elif "axes" in node.attrs:
+        axes = [int(a) for a in node.attrs["axes"]]
+    else:
+        return list(range(len(shape)))
+    return sorted(a + len(shape) if a < 0 else a for a in axes)
+
+
+def canonical_reshapes(graph: WorkGraph) -> None:
+    """Pure reshapes become ``Reshape`` nodes; chains collapse; identity reshapes go."""
+    for node in graph.walk():
+        if node.domain:
+            continue
+        if node.op in _RESHAPES or (node.op == "Transpose" and _moves_only_unit_axes(graph, node)):
+            node.op, node.inputs, node.attrs = "Reshape", node.inputs[:1], {}
+    _merge_reshapes(graph)
+    for node in graph.walk():
+        if node.op == "Reshape" and node.inputs:
+            _transpose_before_reshape(graph, node)
+    _merge_reshapes(graph)
+
+
+def _merge_reshapes(graph: WorkGraph) -> None:
+    for node in graph.walk():
+        if node.op != "Reshape" or not node.inputs:
+            continue
+        source = graph.producer(node.inputs[0])
+        if source is not None and source.op == "Reshape" and graph.uses(node.inputs[0]) == 1:
+            node.inputs = list(source.inputs)
+            graph.remove(source)
+        shape_in, shape_out = graph.shape(node.inputs[0]), graph.shape(node.outputs[0])
+        if shape_in is not None and shape_in == shape_out:
+            graph.bypass(node, node.inputs[0])
+
+
+def _transpose_before_reshape(graph: WorkGraph, reshape: OpNode) -> None:
+    """``Reshape(leading dims) -> Transpose(trailing dims)`` becomes ``Transpose -> Reshape``."""
+    transpose = _single_reader(graph, reshape.outputs[0])
+    before, after = graph.shape(reshape.inputs[0]), graph.shape(reshape.outputs[0])
+    if transpose is None or transpose.op != "Transpose" or before is None or after is None:
+        return
+    final = graph.shape(transpose.outputs[0])
+    perm = [int(p) for p in transpose.attrs.get("perm", range(len(after) - 1, -1, -1))]
+    tail = 0
+    while tail < min(len(before), len(after)) and before[-1 - tail] == after[-1 - tail]:
+        tail += 1
+    lead_after, lead_before = len(after) - tail, len(before) - tail
+    if final is None or tail < 2 or perm[:lead_after] != list(range(lead_after)):
+        return
+    new_perm = list(range(lead_before)) + [p - lead_after + lead_before for p in perm[lead_after:]]
+    mid = f"{transpose.outputs[0]}__swapped"
+    dtype = graph.specs[transpose.outputs[0]].dtype
+    graph.specs[mid] = TensorSpec(tuple(before[p] for p in new_perm), dtype)
+    transpose.inputs, transpose.attrs = list(reshape.inputs), {"perm": new_perm}
+    out = transpose.outputs[0]
+    transpose.outputs = [mid]
+    reshape.inputs, reshape.outputs = [mid], [out]
+    graph.nodes.remove(reshape)
+    graph.nodes.insert(graph.nodes.index(transpose) + 1, reshape)
+
+
+def _moves_only_unit_axes(graph: WorkGraph, node: OpNode) -> bool:
+    shape = graph.shape(node.inputs[0]) if node.inputs else None
+    if shape is None:
+        return False
+    perm = [int(p) for p in node.attrs.get("perm", range(len(shape) - 1, -1, -1))]
+    kept = [p for p in perm if shape[p] != 1]
+    return kept == sorted(kept)
+
+
+def drop_unused_outputs(graph: WorkGraph) -> None:
+    """Forget unread optional outputs of multi-output operators."""
+    for node in graph.walk():
+        if node.op in _OPTIONAL_OUTPUT_OPS and len(node.outputs) > 1:
+            keep = [node.outputs[0]] + [o if o and graph.uses(o) else "" for o in node.outputs[1:]]
+            while len(keep) > 1 and not keep[-1]:
+                keep.pop()
+            node.outputs = keep
+
+
+def remove_dead_nodes(graph: WorkGraph) -> None:
+    """Remove nodes none of whose outputs is read (repeat until stable)."""
+    changed = True
+    while changed:
+        changed = False
+        read = {v for n in graph.nodes for v in n.inputs} | set(graph.outputs)
+        for node in list(graph.nodes):
+            if not any(o and o in read for o in node.outputs):
+                graph.remove(node)
+                changed = True
