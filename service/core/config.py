@@ -1,0 +1,56 @@
+"""The one settings class of the service (environment prefix ``PERFLOOP_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Service settings, read from ``PERFLOOP_*`` environment variables.
+
+    ``data_dir`` holds the SQLite database (unless ``database_url`` points elsewhere), the
+    content-addressed ONNX blob store and the predictor artifacts.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PERFLOOP_", extra="ignore")
+
+    data_dir: Path = Path("./perfloop-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: a SQLite file in data_dir."
+    )
+    max_model_bytes: int = Field(default=64 * 2**20, gt=0)
+    job_lease_seconds: int = Field(default=120, gt=0)
+    job_max_attempts: int = Field(default=3, ge=1)
+    predictor_refresh_seconds: float = Field(
+        default=5.0, ge=0, description="How often a replica re-reads the active predictor row."
+    )
+    token_cache_seconds: float = Field(default=5.0, ge=0)
+    ir_cache_size: int = Field(default=50_000, ge=0)
+    max_predictions_per_request: int = Field(default=1000, ge=1)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url`` or the default SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'perfloop.sqlite3').resolve()}"
+
+    @property
+    def blob_dir(self) -> Path:
+        """Directory of the content-addressed ONNX blob store."""
+        return self.data_dir / "blobs"
+
+    @property
+    def artifact_dir(self) -> Path:
+        """Directory holding one sub-directory per trained predictor version."""
+        return self.data_dir / "predictors"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use (never at import time)."""
+    return Settings()

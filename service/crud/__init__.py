@@ -1,0 +1,1 @@
+"""One module of queries per resource; routes call these, never SQL directly."""

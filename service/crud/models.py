@@ -1,0 +1,77 @@
+"""Model (uploaded ONNX) queries. Conversion to IR happens outside the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from predictor.ir.schema import GraphIR
+from service.core.errors import NotFound
+from service.models import Model
+
+
+def get(session: Session, model_id: str, field: str = "model_id") -> Model:
+    """The model ``model_id``.
+
+    Raises:
+        NotFound: no such model.
+    """
+    model = session.get(Model, model_id)
+    if model is None:
+        raise NotFound(f"model {model_id!r} does not exist", field=field)
+    return model
+
+
+def find(session: Session, model_id: str) -> Model | None:
+    """The model ``model_id`` or None."""
+    return session.get(Model, model_id)
+
+
+def new_row(
+    model_id: str, size_bytes: int, graph: GraphIR, *, space: str | None = None, spec: Any = None
+) -> Model:
+    """A model row (not yet added) with the graph's static features."""
+    return Model(
+        id=model_id,
+        size_bytes=size_bytes,
+        ir_json=graph.to_json(),
+        ir_version=graph.ir_version,
+        macs=graph.macs,
+        flops=graph.flops,
+        params=graph.params,
+        model_bytes=graph.model_bytes,
+        peak_activation_bytes=graph.peak_activation_bytes,
+        num_nodes=graph.num_nodes,
+        unknown_ops=list(graph.unknown_ops),
+        family=space,
+        space=space,
+        spec=spec,
+    )
+
+
+def insert(session: Session, row: Model) -> tuple[Model, bool]:
+    """Insert ``row`` unless a model with its id exists; returns (model, created)."""
+    existing = session.get(Model, row.id)
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:  # a concurrent upload of the same bytes won the race
+        return get(session, row.id), False
+    return row, True
+
+
+def ir_json_by_id(session: Session, model_ids: Sequence[str]) -> dict[str, str]:
+    """IR JSON of the given models that exist (missing ids are absent from the result)."""
+    result: dict[str, str] = {}
+    unique = list(dict.fromkeys(model_ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        rows = session.execute(select(Model.id, Model.ir_json).where(Model.id.in_(chunk)))
+        result.update({model_id: ir_json for model_id, ir_json in rows})
+    return result

@@ -1,0 +1,46 @@
+"""Model ingestion: ONNX bytes -> graph IR -> blob store + models row (deduplicated)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from predictor.ir.schema import GraphIR
+from service.blobstore import sha256_hex
+from service.crud import models as model_crud
+from service.models import Model
+from service.state import AppState
+
+
+def onnx_to_ir(data: bytes, max_bytes: int) -> GraphIR:
+    """Convert ONNX bytes to the graph IR.
+
+    Raises:
+        predictor.errors.ModelLoadError: the bytes are not a usable ONNX model.
+    """
+    from predictor.ir.onnx_import import ir_from_onnx
+
+    return ir_from_onnx(data, max_bytes=max_bytes)
+
+
+def ingest_onnx(
+    state: AppState, data: bytes, *, space: str | None = None, spec: Any = None
+) -> tuple[Model, bool]:
+    """Store an ONNX model once; returns (row, created).
+
+    The IR conversion runs outside any transaction; an already stored model costs one lookup.
+
+    Raises:
+        predictor.errors.ModelLoadError: the bytes are not a usable ONNX model.
+    """
+    digest = sha256_hex(data)
+    with state.db.session() as session:
+        existing = model_crud.find(session, digest)
+    if existing is not None:
+        return existing, False
+    graph = onnx_to_ir(data, state.settings.max_model_bytes)
+    state.blobs.put(data)
+    row = model_crud.new_row(digest, len(data), graph, space=space, spec=spec)
+    with state.db.session(write=True) as session:
+        model, created = model_crud.insert(session, row)
+    state.graphs.remember(digest, graph)
+    return model, created

@@ -1,0 +1,167 @@
+"""Serving a batch prediction: graphs, device context, predictor call, jobs, prediction log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from predictor.api import Estimate, Metric, PredictionBatch
+from predictor.ir.schema import GraphIR
+from service.core.errors import Unprocessable
+from service.crud import devices as device_crud
+from service.crud import jobs as job_crud
+from service.crud import predictions as log_crud
+from service.ingest import ingest_onnx
+from service.schemas import EstimateOut, PredictionOut, PredictionsIn, PredictionsOut, SpecIn
+from service.state import AppState
+
+logger = logging.getLogger(__name__)
+
+
+def _space(name: str) -> Any:
+    from predictor.spaces.registry import get_space
+
+    try:
+        return get_space(name)
+    except KeyError as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        raise Unprocessable(str(message), field="specs.space", code="unknown_space") from exc
+
+
+def spec_key(spec: SpecIn) -> str:
+    """Stable text key of a spec (cache key and prediction-log entry)."""
+    return json.dumps({"space": spec.space, "arch": spec.arch}, sort_keys=True)
+
+
+def spec_graphs(state: AppState, specs: Sequence[SpecIn]) -> list[GraphIR]:
+    """IRs built straight from search-space specs (cached by spec).
+
+    Raises:
+        Unprocessable: unknown space or invalid architecture.
+    """
+    graphs = []
+    for i, spec in enumerate(specs):
+        key = "spec:" + spec_key(spec)
+        graph = state.graphs.cached(key)
+        if graph is None:
+            space = _space(spec.space)
+            try:
+                graph = space.to_ir(spec.arch)
+            except (ValueError, TypeError) as exc:
+                raise Unprocessable(
+                    f"invalid arch for space {spec.space!r}: {exc}",
+                    field=f"specs.{i}.arch",
+                    code="invalid_spec",
+                ) from exc
+            state.graphs.remember(key, graph)
+        graphs.append(graph)
+    return graphs
+
+
+def _uncertain(metrics: dict[Metric, Estimate], threshold: float) -> bool:
+    return any(e.mean > 0 and (e.hi - e.lo) / e.mean > threshold for e in metrics.values())
+
+
+def _model_for_spec(state: AppState, spec: SpecIn) -> str:
+    """Export a spec to ONNX and store it, so it can be measured; returns the model id."""
+    data = _space(spec.space).to_onnx(spec.arch)
+    model, _ = ingest_onnx(state, data, space=spec.space, spec=spec.arch)
+    return model.id
+
+
+def _enqueue(state: AppState, device: str, model_ids: dict[int, str]) -> dict[int, int]:
+    """Queue measurement jobs for uncertain predictions; returns position -> job id."""
+    if not model_ids:
+        return {}
+    with state.db.session(write=True) as session:
+        return {
+            pos: job_crud.enqueue_one(
+                session, device, mid, priority=0, max_attempts=state.settings.job_max_attempts
+            ).id
+            for pos, mid in model_ids.items()
+        }
+
+
+def _log(state: AppState, body: PredictionsIn, batch: PredictionBatch) -> None:
+    rows: list[dict[str, Any]] = []
+    for i, metrics in enumerate(batch.estimates):
+        model_id = body.model_ids[i] if body.model_ids else None
+        spec = spec_key(body.specs[i]) if body.specs else None
+        for metric, e in metrics.items():
+            rows.append(
+                {
+                    "model_id": model_id,
+                    "spec": spec,
+                    "device": body.device,
+                    "predictor_version": batch.version,
+                    "metric": metric,
+                    "mean": e.mean,
+                    "std": e.std,
+                    "lo": e.lo,
+                    "hi": e.hi,
+                }
+            )
+    with state.db.session(write=True) as session:
+        log_crud.log_many(session, rows)
+
+
+def predict(state: AppState, body: PredictionsIn) -> PredictionsOut:
+    """Predict the requested metrics for every model or spec on one device and log them.
+
+    Raises:
+        NotFound: unknown device or model id.
+        Unprocessable: too many models, unknown space or invalid spec.
+        Conflict: no active predictor.
+    """
+    count = len(body.model_ids or body.specs or [])
+    if count > state.settings.max_predictions_per_request:
+        raise Unprocessable(
+            f"{count} models in one request; the limit is "
+            f"{state.settings.max_predictions_per_request}",
+            field="model_ids" if body.model_ids else "specs",
+        )
+    with state.db.session() as session:
+        kind = device_crud.get(session, body.device).kind
+    predictor = state.predictors.current(state.db)
+    if body.model_ids is not None:
+        graphs = state.graphs.graphs(state.db, body.model_ids)
+    else:
+        graphs = spec_graphs(state, body.specs or [])
+    context = state.samples.context(state.db, body.device, kind)
+    batch = predictor.predict(graphs, context, body.metrics)
+    uncertain = [_uncertain(m, body.uncertainty_threshold) for m in batch.estimates]
+    job_ids = _jobs_for_uncertain(state, body, uncertain)
+    _log(state, body, batch)
+    return PredictionsOut(
+        predictor_version=batch.version,
+        device=body.device,
+        low_confidence=batch.low_confidence or any(uncertain),
+        predictions=[
+            PredictionOut(
+                model_id=body.model_ids[i] if body.model_ids else None,
+                spec=body.specs[i] if body.specs else None,
+                metrics={
+                    str(k): EstimateOut(mean=e.mean, std=e.std, lo=e.lo, hi=e.hi)
+                    for k, e in metrics.items()
+                },
+                job_id=job_ids.get(i),
+            )
+            for i, metrics in enumerate(batch.estimates)
+        ],
+    )
+
+
+def _jobs_for_uncertain(
+    state: AppState, body: PredictionsIn, uncertain: list[bool]
+) -> dict[int, int]:
+    if body.on_uncertain != "measure" or not any(uncertain):
+        return {}
+    positions = [i for i, flag in enumerate(uncertain) if flag]
+    if body.model_ids is not None:
+        targets = {i: body.model_ids[i] for i in positions}
+    else:
+        specs = body.specs or []
+        targets = {i: _model_for_spec(state, specs[i]) for i in positions}
+    return _enqueue(state, body.device, targets)

@@ -1,0 +1,66 @@
+"""Per-application state (no module-level globals): settings, database, stores, caches."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from service.blobstore import BlobStore
+from service.core.config import Settings
+from service.core.db import Database
+from service.crud import tokens as token_crud
+from service.crud.tokens import Principal
+from service.serving import GraphStore, PredictorHolder, PredictorLoader, SampleStore
+
+
+class TokenCache:
+    """Token hash -> principal, remembered for a few seconds (revocation takes effect after)."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, db: Database, raw: str) -> Principal | None:
+        """The principal of ``raw`` (None when unknown or revoked)."""
+        key = token_crud.hash_token(raw)
+        now = time.monotonic()
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        with db.session() as session:
+            principal = token_crud.find_principal(session, raw)
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[key] = (now + self._ttl, principal)
+        return principal
+
+
+@dataclass
+class AppState:
+    """Everything a request handler needs, built once per application."""
+
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    predictors: PredictorHolder
+    graphs: GraphStore
+    samples: SampleStore
+    tokens: TokenCache
+    training_threads: list[threading.Thread] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, loader: PredictorLoader) -> AppState:
+        """Create the state for ``settings`` (opens the engine; does not migrate)."""
+        graphs = GraphStore(settings.ir_cache_size)
+        return cls(
+            settings=settings,
+            db=Database(settings.resolved_database_url),
+            blobs=BlobStore(settings.blob_dir),
+            predictors=PredictorHolder(loader, settings.predictor_refresh_seconds),
+            graphs=graphs,
+            samples=SampleStore(graphs),
+            tokens=TokenCache(settings.token_cache_seconds),
+        )

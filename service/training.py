@@ -1,0 +1,103 @@
+"""Training requests: recorded in the database, run in a background thread when a trainer is
+available (``predictor.api.train_predictor``), registering the result as a candidate version.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from predictor.api import Sample
+from service.crud import measurements as measurement_crud
+from service.crud import predictors as predictor_crud
+from service.state import AppState
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedVersion:
+    """What a trainer produced: the version string, the artifact directory and its metrics."""
+
+    version: str
+    artifact_path: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+#: samples, output directory, request params -> trained version.
+Trainer = Callable[[Sequence[Sample], Path, dict[str, Any]], TrainedVersion]
+
+
+def training_samples(state: AppState) -> list[Sample]:
+    """Every measurement in the database as a predictor sample."""
+    with state.db.session() as session:
+        targets = measurement_crud.all_targets(session)
+    graphs = state.graphs.graphs(state.db, [t[1] for t in targets])
+    return [
+        Sample(graph=g, device=dev, latency_ms=lat, energy_mj=en, peak_memory_bytes=mem)
+        for g, (dev, _mid, lat, en, mem) in zip(graphs, targets, strict=True)
+    ]
+
+
+def run_training(state: AppState, trainer: Trainer, request_id: int, activate: bool) -> None:
+    """Train on all measurements, register a candidate (and activate it when asked)."""
+    with state.db.session(write=True) as session:
+        predictor_crud.start_train_request(session, request_id)
+        params = dict(predictor_crud.get_train_request(session, request_id).params)
+    try:
+        samples = training_samples(state)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        out_dir = state.settings.artifact_dir / f"request-{request_id}-{stamp}"
+        trained = trainer(samples, out_dir, params)
+        with state.db.session(write=True) as session:
+            predictor_crud.register(
+                session, trained.version, str(trained.artifact_path), trained.metrics
+            )
+            if activate:
+                predictor_crud.activate(session, trained.version)
+            predictor_crud.finish_train_request(
+                session, request_id, version=trained.version, error=None
+            )
+        state.predictors.invalidate()
+    except Exception as exc:  # a failed training run is recorded, never crashes the server
+        logger.exception("training request %s failed", request_id)
+        with state.db.session(write=True) as session:
+            predictor_crud.finish_train_request(
+                session, request_id, version=None, error=f"{type(exc).__name__}: {exc}"
+            )
+
+
+def start_training(state: AppState, trainer: Trainer, request_id: int, activate: bool) -> None:
+    """Run :func:`run_training` in a daemon thread."""
+    thread = threading.Thread(
+        target=run_training,
+        args=(state, trainer, request_id, activate),
+        name=f"perfloop-train-{request_id}",
+        daemon=True,
+    )
+    state.training_threads.append(thread)
+    thread.start()
+
+
+def default_trainer() -> Trainer | None:
+    """A trainer backed by ``predictor.api.train_predictor``, or None until it exists."""
+    from predictor import api
+
+    train = getattr(api, "train_predictor", None)
+    if train is None:
+        return None
+
+    def trainer(samples: Sequence[Sample], out_dir: Path, params: dict[str, Any]) -> TrainedVersion:
+        result = train(samples, out_dir, **params)
+        return TrainedVersion(
+            version=str(result.version),
+            artifact_path=Path(getattr(result, "path", out_dir)),
+            metrics=dict(getattr(result, "metrics", {}) or {}),
+        )
+
+    return trainer

@@ -1,0 +1,1 @@
+"""Test suite (a package so test modules get unique dotted names: tests.service.test_x)."""
