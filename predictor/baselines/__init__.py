@@ -1,0 +1,1 @@
+"""Baselines the perfloop predictor is compared with, fitted on the same samples."""

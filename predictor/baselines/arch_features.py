@@ -1,0 +1,41 @@
+"""Architecture-string features: (layer position, op choice) one-hot encodings.
+
+NAS-Bench-201 strings ``|op~0|+|op~0|op~1|+...`` give one token per edge; other spaces (FBNet's
+digit strings) give one token per character.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+_NB201_TOKEN = re.compile(r"\|([^|~+]+)~\d+")
+
+
+def position_tokens(arch: str) -> list[str]:
+    """The op choice at each searchable position of ``arch``."""
+    tokens = _NB201_TOKEN.findall(arch)
+    return tokens if tokens else list(arch)
+
+
+def onehot_positions(archs: Sequence[str]) -> np.ndarray:
+    """``[len(archs), sum over positions of distinct choices]`` 0/1 matrix.
+
+    The vocabulary per position is the sorted set of choices seen in ``archs``, so encode the
+    whole table at once (train and test rows together) to get aligned columns.
+
+    Raises:
+        ValueError: the strings do not all have the same number of positions.
+    """
+    tokens = [position_tokens(a) for a in archs]
+    width = {len(t) for t in tokens}
+    if len(width) != 1:
+        raise ValueError(f"architectures have differing position counts: {sorted(width)}")
+    columns: list[np.ndarray] = []
+    for pos in range(width.pop()):
+        values = np.asarray([t[pos] for t in tokens])
+        for choice in sorted(set(values.tolist())):
+            columns.append((values == choice).astype(np.float64))
+    return np.stack(columns, axis=1)

@@ -1,0 +1,1 @@
+"""Measured-latency tables and the published device splits."""

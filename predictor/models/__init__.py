@@ -1,0 +1,1 @@
+"""Neural networks of the predictor: graph encoder and device-conditioned heads."""

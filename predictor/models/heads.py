@@ -1,0 +1,40 @@
+"""Device-conditioned output heads.
+
+Additive head (latency, energy): ``value = softplus(b_d) + sum_v relu(h_v) . softplus(w_d)``, a
+learned per-operator cost table summed over the graph (nn-Meter's kernel sum, learned end to end),
+positive by construction. Pooled head (peak memory): ``log value = mean_v(h_v) . w_d + u . a_d +
+b_d``. Both return natural-log predictions.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class AdditiveHead(nn.Module):
+    """Per-device additive cost head over summed node embeddings."""
+
+    def __init__(self, hidden: int, num_devices: int, init_log_value: float = 1.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(num_devices, hidden) * 0.1 - 4.0)
+        self.bias = nn.Parameter(torch.full((num_devices,), init_log_value - 2.0))
+
+    def forward(self, summed: torch.Tensor) -> torch.Tensor:
+        """Log predictions ``[B, D]`` from summed embeddings ``[B, hidden]``."""
+        value = summed @ F.softplus(self.weight).T + F.softplus(self.bias)
+        return torch.log(value + 1e-6)
+
+
+class PooledHead(nn.Module):
+    """Per-device log-linear head over mean-pooled embeddings and graph features."""
+
+    def __init__(self, hidden: int, graph_dim: int, num_devices: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(hidden + graph_dim, num_devices)
+
+    def forward(self, pooled: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """Log predictions ``[B, D]``."""
+        out: torch.Tensor = self.linear(torch.cat([pooled, u], dim=1))
+        return out

@@ -1,0 +1,87 @@
+"""The perfloop model: graph encoder + per-metric, per-device heads, outputs in log space."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch_geometric.data import Batch
+from torch_geometric.nn import global_add_pool, global_mean_pool
+
+from predictor.api import METRICS, Metric
+from predictor.features.featurizer import GRAPH_NUMERIC, NODE_NUMERIC, FeatureConstants
+from predictor.features.vocab import OP_VOCAB
+from predictor.models.gnn import GraphEncoder, LayerType
+from predictor.models.heads import AdditiveHead, PooledHead
+
+ADDITIVE_METRICS: frozenset[str] = frozenset({"latency_ms", "energy_mj"})
+#: Summed node embeddings are divided by this so typical graphs give O(1) values.
+SUM_SCALE = 100.0
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture hyper-parameters (saved in artifacts)."""
+
+    devices: tuple[str, ...]
+    metrics: tuple[Metric, ...] = METRICS
+    hidden: int = 64
+    depth: int = 3
+    layer: LayerType = "sage"
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready dict."""
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(raw: dict[str, object]) -> ModelConfig:
+        """Inverse of :meth:`to_dict`."""
+        return ModelConfig(
+            devices=tuple(raw["devices"]),  # type: ignore[arg-type]
+            metrics=tuple(raw["metrics"]),  # type: ignore[arg-type]
+            hidden=int(raw["hidden"]),  # type: ignore[call-overload]
+            depth=int(raw["depth"]),  # type: ignore[call-overload]
+            layer=raw["layer"],  # type: ignore[arg-type]
+        )
+
+
+class PerfModel(nn.Module):
+    """Predicts log(metric) for every known device of every metric in one pass."""
+
+    def __init__(self, config: ModelConfig, constants: FeatureConstants) -> None:
+        super().__init__()
+        self.config = config
+        self.constants = constants
+        self.register_buffer("node_mean", torch.tensor(constants.node_mean))
+        self.register_buffer("node_std", torch.tensor(constants.node_std))
+        self.register_buffer("graph_mean", torch.tensor(constants.graph_mean))
+        self.register_buffer("graph_std", torch.tensor(constants.graph_std))
+        d = len(config.devices)
+        self.encoder = GraphEncoder(
+            len(OP_VOCAB), len(NODE_NUMERIC), config.hidden, config.depth, config.layer
+        )
+        self.heads = nn.ModuleDict()
+        for metric in config.metrics:
+            if metric in ADDITIVE_METRICS:
+                self.heads[metric] = AdditiveHead(config.hidden, d)
+            else:
+                self.heads[metric] = PooledHead(config.hidden, len(GRAPH_NUMERIC), d)
+
+    def embed(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Summed (/ :data:`SUM_SCALE`) and mean-pooled node embeddings, scaled graph features."""
+        x = (batch.x_num - self.node_mean) / self.node_std
+        h = self.encoder(batch.op, x, batch.edge_index)
+        u = (batch.u_raw - self.graph_mean) / self.graph_std
+        return global_add_pool(h, batch.batch) / SUM_SCALE, global_mean_pool(h, batch.batch), u
+
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """Log predictions per metric, each ``[B, num_devices]``."""
+        summed, pooled, u = self.embed(batch)
+        out: dict[str, torch.Tensor] = {}
+        for metric, head in self.heads.items():
+            if isinstance(head, AdditiveHead):
+                out[metric] = head(summed)
+            else:
+                out[metric] = head(pooled, u)
+        return out
