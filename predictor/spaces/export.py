@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: ONNX opset written by both exporters.
-OPSET = 18
+OPSET = 20
 
 
 def export_onnx(module: torch.nn.Module, example: torch.Tensor, *, dynamo: bool = False) -> bytes:

@@ -25,28 +25,25 @@ def tspec(shape: tuple[int, ...], dtype: DType = "float32") -> TensorSpec:
 
 
 @lru_cache(maxsize=1024)
-def _conv_attrs(kernel: tuple[int, ...], stride: int, pad: int, groups: int) -> Attrs:
-    rank = len(kernel)
+def _conv_attrs(
+    kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[int, ...], groups: int
+) -> Attrs:
     return {
-        "dilations": (1,) * rank,
+        "dilations": (1,) * len(kernel),
         "groups": groups,
         "kernel_shape": kernel,
-        "pads": (pad,) * (2 * rank),
-        "strides": (stride,) * rank,
+        "pads": pads,
+        "strides": stride,
     }
+
+
+def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else value
 
 
 @lru_cache(maxsize=256)
-def _pool_attrs(kernel: int, stride: int, pad: int, count_include_pad: bool | None) -> Attrs:
-    attrs: Attrs = {
-        "ceil_mode": 0,
-        "kernel_shape": (kernel, kernel),
-        "pads": (pad,) * 4,
-        "strides": (stride, stride),
-    }
-    if count_include_pad is not None:
-        attrs["count_include_pad"] = int(count_include_pad)
-    return attrs
+def _pool_attrs(kernel: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int]) -> Attrs:
+    return {"kernel_shape": kernel, "pads": (*pad, *pad), "strides": stride}
 
 
 def conv_out(size: int, kernel: int, stride: int, pad: int) -> int:
@@ -61,10 +58,16 @@ class IRWriter:
         self.builder = GraphBuilder(name)
         self.input = self.builder.add_input(input_shape, dtype)
         self._shape: dict[TensorRef, tuple[int, ...]] = {self.input: tuple(input_shape)}
+        self._memo: dict[tuple[object, ...], TensorRef] = {}
+        self._op: dict[TensorRef, str] = {}
 
     def shape(self, x: TensorRef) -> tuple[int, ...]:
         """Shape of tensor ``x``."""
         return self._shape[x]
+
+    def producer_op(self, x: TensorRef) -> str | None:
+        """Op type of the node that produced ``x`` (None for the graph input)."""
+        return self._op.get(x)
 
     def node(
         self,
@@ -75,11 +78,24 @@ class IRWriter:
         attrs: Attrs | None = None,
         dtype: DType = "float32",
     ) -> TensorRef:
-        """Add one single-output node and return its output."""
+        """Add one single-output node and return its output.
+
+        Weight-free nodes repeating an earlier node (same op, inputs and attributes) return
+        the earlier output instead, as the TorchScript exporter's common-subexpression
+        elimination does (e.g. one ``Relu`` shared by all conv edges leaving a NB201 node).
+        """
+        key = None
+        if not weights:
+            key = (op, inputs, tuple(sorted(attrs.items())) if attrs else ())
+            if key in self._memo:
+                return self._memo[key]
         (out,) = self.builder.add_node(
             op, inputs, (tspec(out_shape, dtype),), weights=weights, attrs=attrs, dtype=None
         )
         self._shape[out] = out_shape
+        self._op[out] = op
+        if key is not None:
+            self._memo[key] = out
         return out
 
     def finish(self, outputs: tuple[TensorRef, ...]) -> GraphIR:
@@ -93,36 +109,42 @@ class IRWriter:
         self,
         x: TensorRef,
         cout: int,
-        kernel: int,
-        stride: int = 1,
+        kernel: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
         groups: int = 1,
         bias: bool = True,
-        pad: int | None = None,
+        pad: int | tuple[int, int] | None = None,
     ) -> TensorRef:
-        """2-D convolution, square kernel, ``pad`` defaulting to ``kernel // 2``."""
+        """2-D convolution; ``pad`` (symmetric, per axis) defaults to ``kernel // 2``."""
         n, cin, h, w = self._shape[x]
-        p = kernel // 2 if pad is None else pad
-        out = (n, cout, conv_out(h, kernel, stride, p), conv_out(w, kernel, stride, p))
-        weights: tuple[TensorSpec, ...] = (tspec((cout, cin // groups, kernel, kernel)),)
+        kh, kw = _pair(kernel)
+        sh, sw = _pair(stride)
+        ph, pw = (kh // 2, kw // 2) if pad is None else _pair(pad)
+        out = (n, cout, conv_out(h, kh, sh, ph), conv_out(w, kw, sw, pw))
+        weights: tuple[TensorSpec, ...] = (tspec((cout, cin // groups, kh, kw)),)
         if bias:
             weights = (*weights, tspec((cout,)))
-        return self.node(
-            "Conv", (x,), out, weights, _conv_attrs((kernel, kernel), stride, p, groups)
-        )
+        attrs = _conv_attrs((kh, kw), (sh, sw), (ph, pw, ph, pw), groups)
+        return self.node("Conv", (x,), out, weights, attrs)
 
     def batchnorm(self, x: TensorRef) -> TensorRef:
         """A BatchNormalization not folded into a conv (scale, bias, mean, var)."""
         c = tspec((self._shape[x][1],))
         return self.node("BatchNormalization", (x,), self._shape[x], (c, c, c, c))
 
-    def avgpool(
-        self, x: TensorRef, kernel: int, stride: int, pad: int, count_include_pad: bool
+    def pool(
+        self,
+        op: str,
+        x: TensorRef,
+        kernel: int | tuple[int, int],
+        stride: int | tuple[int, int],
+        pad: int | tuple[int, int] = 0,
     ) -> TensorRef:
-        """AveragePool with a square window."""
+        """``AveragePool`` or ``MaxPool`` (``count_include_pad`` is not part of the IR)."""
         n, c, h, w = self._shape[x]
-        out = (n, c, conv_out(h, kernel, stride, pad), conv_out(w, kernel, stride, pad))
-        attrs = _pool_attrs(kernel, stride, pad, count_include_pad)
-        return self.node("AveragePool", (x,), out, attrs=attrs)
+        (kh, kw), (sh, sw), (ph, pw) = _pair(kernel), _pair(stride), _pair(pad)
+        out = (n, c, conv_out(h, kh, sh, ph), conv_out(w, kw, sw, pw))
+        return self.node(op, (x,), out, attrs=_pool_attrs((kh, kw), (sh, sw), (ph, pw)))
 
     def global_avgpool(self, x: TensorRef) -> TensorRef:
         """Global average pool to ``[N, C, 1, 1]``."""
@@ -130,12 +152,12 @@ class IRWriter:
         return self.node("GlobalAveragePool", (x,), (n, c, 1, 1))
 
     def flatten(self, x: TensorRef) -> TensorRef:
-        """Flatten ``[N, C, 1, 1]`` (or any) to ``[N, rest]``."""
+        """Flatten to ``[N, rest]`` (a canonical ``Reshape``)."""
         shape = self._shape[x]
         rest = 1
         for d in shape[1:]:
             rest *= d
-        return self.node("Flatten", (x,), (shape[0], rest), attrs={"axis": 1})
+        return self.reshape(x, (shape[0], rest))
 
     def linear(self, x: TensorRef, out_features: int, bias: bool = True) -> TensorRef:
         """A 2-D linear layer (``Gemm``, weight ``[out, in]``)."""
@@ -143,7 +165,7 @@ class IRWriter:
         weights: tuple[TensorSpec, ...] = (tspec((out_features, k)),)
         if bias:
             weights = (*weights, tspec((out_features,)))
-        return self.node("Gemm", (x,), (n, out_features), weights, {"transB": 1})
+        return self.node("Gemm", (x,), (n, out_features), weights)
 
     # -- elementwise ----------------------------------------------------------------------
     def unary(self, op: str, x: TensorRef, attrs: Attrs | None = None) -> TensorRef:
@@ -170,8 +192,8 @@ class IRWriter:
 
     # -- data movement --------------------------------------------------------------------
     def reshape(self, x: TensorRef, shape: tuple[int, ...]) -> TensorRef:
-        """Reshape to a fixed shape (the shape operand is a constant)."""
-        return self.node("Reshape", (x,), shape, (tspec((len(shape),), "int64"),))
+        """Reshape to a fixed shape (the target shape is configuration, not a weight)."""
+        return self.node("Reshape", (x,), shape)
 
     def transpose(self, x: TensorRef, perm: tuple[int, ...]) -> TensorRef:
         """Permute axes."""

@@ -74,14 +74,22 @@ def format_arch(ops: tuple[str, ...]) -> str:
 
 @lru_cache(maxsize=16384)
 def live_edges(arch: str) -> tuple[tuple[LiveEdge, ...], bool]:
-    """Edges that contribute (in string order) and whether the cell output is non-zero."""
+    """Edges that reach the cell output (in string order) and whether the output is non-zero.
+
+    An edge counts when its op is not ``none``, its source is non-zero (reached from node 0)
+    and its target feeds the output: exporters drop computations whose result is never read.
+    """
     live = {0}
     edges: list[LiveEdge] = []
     for (target, source), op in zip(EDGES, parse_arch(arch), strict=True):
         if op != "none" and source in live:
             edges.append((target, source, op))
             live.add(target)
-    return tuple(edges), 3 in live
+    useful = {3}
+    for target, source, _ in reversed(edges):
+        if target in useful:
+            useful.add(source)
+    return tuple(e for e in edges if e[0] in useful), 3 in live
 
 
 class NasBench201(SearchSpace):
@@ -136,7 +144,9 @@ class NasBench201(SearchSpace):
                 c *= 2
             for _ in range(CELLS_PER_STAGE):
                 x = _cell(w, x, edges, output_live)
-        x = w.relu(w.batchnorm(x))
+        if w.producer_op(x) != "Conv":  # a conv read only here absorbs the BN (importer fold)
+            x = w.batchnorm(x)
+        x = w.relu(x)
         x = w.linear(w.flatten(w.global_avgpool(x)), CLASSES)
         return w.finish((x,))
 
@@ -173,11 +183,11 @@ def _edge(w: IRWriter, x: TensorRef, op: str, c: int) -> TensorRef:
     if op == "nor_conv_1x1":
         return w.conv(w.relu(x), c, 1)
     if op == "avg_pool_3x3":
-        return w.avgpool(x, 3, 1, 1, count_include_pad=False)
+        return w.pool("AveragePool", x, 3, 1, 1)
     return x
 
 
 def _reduction(w: IRWriter, x: TensorRef, cout: int) -> TensorRef:
     block = w.conv(w.relu(w.conv(w.relu(x), cout, 3, stride=2)), cout, 3)
-    shortcut = w.conv(w.avgpool(x, 2, 2, 0, count_include_pad=True), cout, 1, bias=False)
+    shortcut = w.conv(w.pool("AveragePool", x, 2, 2, 0), cout, 1, bias=False)
     return w.add(shortcut, block)

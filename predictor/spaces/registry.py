@@ -11,6 +11,10 @@ from predictor.spaces.base import SearchSpace, UnknownSpaceError
 _SPACE_CLASSES: dict[str, str] = {
     "nasbench201": "predictor.spaces.nasbench201:NasBench201",
     "fbnet": "predictor.spaces.fbnet:FBNet",
+    "mobilenet": "predictor.spaces.mobilenet:MobileNet",
+    "resnet": "predictor.spaces.resnet:ResNet",
+    "efficientnet": "predictor.spaces.efficientnet:EfficientNet",
+    "kws": "predictor.spaces.kws:KeywordSpotting",
 }
 
 #: Names of all search spaces, in display order.
