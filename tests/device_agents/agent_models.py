@@ -122,3 +122,31 @@ def custom_op_model() -> bytes:
     )
     model.ir_version = 8
     return model.SerializeToString()
+
+
+def flatten_model(seed: int = 3) -> bytes:
+    """Conv, BatchNormalization, Flatten of a 4x4 map (NCHW order matters), Gemm, Tanh."""
+    g = _Graph(seed)
+    x = g.conv("x", 3, 4, 3, stride=2)
+    c = 4
+    bn = [
+        g.const(v.astype(np.float32), "bn")
+        for v in (
+            1 + 0.1 * g.rng.standard_normal(c),
+            0.1 * g.rng.standard_normal(c),
+            0.1 * g.rng.standard_normal(c),
+            1 + 0.1 * g.rng.random(c),
+        )
+    ]
+    x = g.op("Relu", [g.op("BatchNormalization", [g.op("Relu", [x]), *bn])])
+    x = g.op("Flatten", [x], axis=1)
+    w = g.const((0.2 * g.rng.standard_normal((6, 4 * 4 * 4))).astype(np.float32))
+    x = g.op("Tanh", [g.op("Gemm", [x, w, g.const(np.zeros(6, np.float32), "b")], transB=1)])
+    return g.model([1, 3, 8, 8], x, [1, 6])
+
+
+def grouped_conv_model() -> bytes:
+    """A grouped (not depthwise) convolution: outside the converter's subset."""
+    g = _Graph(4)
+    x = g.conv("x", 4, 8, 3, group=2)
+    return g.model([1, 4, 8, 8], x, [1, 8, 8, 8])

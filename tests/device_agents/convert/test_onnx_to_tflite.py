@@ -1,0 +1,97 @@
+"""The ONNX -> TFLite converter: float32 is exact, int8 is close, unsupported ops are named."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from agent_models import (
+    erf_model,
+    flatten_model,
+    grouped_conv_model,
+    mobile_cnn,
+    small_cnn,
+)
+
+from device_agents.backends.base import UnsupportedModelError
+from device_agents.convert import onnx_to_tflite
+
+litert = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert not installed")
+tflite = pytest.importorskip("tflite", reason="tflite schema package not installed")
+
+MODELS = {"small_cnn": small_cnn, "mobile_cnn": mobile_cnn, "flatten": flatten_model}
+
+
+def _run_tflite(data: bytes, x_nchw: np.ndarray) -> np.ndarray:
+    interpreter = litert.Interpreter(model_content=data)
+    interpreter.allocate_tensors()
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    x = x_nchw.transpose(0, 2, 3, 1)
+    if inp["dtype"] == np.int8:
+        scale, zp = inp["quantization"]
+        x = np.clip(np.round(x / scale) + zp, -128, 127).astype(np.int8)
+    interpreter.set_tensor(inp["index"], x)
+    interpreter.invoke()
+    y = interpreter.get_tensor(out["index"])
+    if out["dtype"] == np.int8:
+        scale, zp = out["quantization"]
+        y = (y.astype(np.float32) - zp) * scale
+    return np.asarray(y)
+
+
+def _reference(onnx_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
+    session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+    shape = session.get_inputs()[0].shape
+    x = np.random.default_rng(11).standard_normal(shape).astype(np.float32)
+    return x, session.run(None, {"x": x})[0]
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_float32_matches_onnxruntime(name: str) -> None:
+    onnx_bytes = MODELS[name]()
+    x, ref = _reference(onnx_bytes)
+    model = onnx_to_tflite(onnx_bytes, int8=False)
+    np.testing.assert_allclose(_run_tflite(model.data, x), ref, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_int8_is_close_to_float_and_fully_integer(name: str) -> None:
+    onnx_bytes = MODELS[name]()
+    x, ref = _reference(onnx_bytes)
+    model = onnx_to_tflite(onnx_bytes, int8=True)
+    err = np.abs(_run_tflite(model.data, x) - ref).max()
+    assert err <= 0.1 * np.abs(ref).max() + 1e-3, err
+    parsed = tflite.Model.GetRootAsModel(model.data, 0).Subgraphs(0)
+    types = {parsed.Tensors(i).Type() for i in range(parsed.TensorsLength())}
+    assert types <= {tflite.TensorType.INT8, tflite.TensorType.INT32}
+    assert parsed.Tensors(parsed.Inputs(0)).Type() == tflite.TensorType.INT8
+
+
+def test_operator_mapping_of_the_mobile_block() -> None:
+    ops = onnx_to_tflite(mobile_cnn(), int8=True).operators
+    for op in (
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "HARD_SWISH",
+        "LOGISTIC",
+        "MUL",
+        "MEAN",
+        "CONCATENATION",
+        "MAX_POOL_2D",
+        "AVERAGE_POOL_2D",
+        "FULLY_CONNECTED",
+        "PAD",
+    ):
+        assert op in ops
+    flat = onnx_to_tflite(flatten_model(), int8=False).operators
+    assert "TRANSPOSE" in flat  # NHWC -> NCHW before flattening a 4x4 map
+    assert "BatchNormalization" not in flat
+
+
+@pytest.mark.parametrize(
+    ("factory", "needle"),
+    [(erf_model, "operator Erf"), (grouped_conv_model, "grouped convolution (group=2)")],
+)
+def test_unsupported_operator_is_named(factory: object, needle: str) -> None:
+    with pytest.raises(UnsupportedModelError, match=needle.replace("(", r"\(").replace(")", r"\)")):
+        onnx_to_tflite(factory(), int8=True)  # type: ignore[operator]
