@@ -21,6 +21,7 @@ from service.api.routes import (
 )
 from service.core.config import Settings, get_settings
 from service.core.errors import Conflict, install_error_handlers
+from service.dashboard import install_dashboard
 from service.serving import PredictorLoader
 from service.state import AppState
 from service.training import Trainer, default_trainer
@@ -82,4 +83,6 @@ def create_app(
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_router())
+    # Dashboard (server-rendered pages, login, static files): owned by service/dashboard/.
+    install_dashboard(app)
     return app

@@ -1,0 +1,279 @@
+"""Prediction error for the dashboard, aggregated in SQL.
+
+A logged prediction is paired with the first measurement of the same model on the same device
+stored after it that has the predicted metric (the rule of :mod:`service.crud.reports`). Every
+function below groups those pairs in the database and returns only the aggregated rows (or a
+bounded sample for the scatter plot).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Float, Integer, Subquery, case, cast, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from service.dashboard.queries import op_costs
+from service.models import Measurement, Model, PredictionLog
+
+#: Measurement column holding the measured value of each predicted metric.
+METRIC_COLUMNS: dict[str, str] = {
+    "latency_ms": "latency_median_ms",
+    "energy_mj": "energy_mj",
+    "peak_memory_bytes": "peak_memory_bytes",
+}
+#: Residual histogram: bucket width (relative error) and clipping range.
+BUCKET_WIDTH = 0.05
+BUCKET_LIMIT = 1.0
+#: At most this many recent pairs are drawn in the scatter plot.
+SCATTER_POINTS = 2000
+
+
+class _floor(FunctionElement[int]):
+    """FLOOR of a positive number (SQLite builds without math functions lack FLOOR)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_floor)
+def _floor_default(element: _floor, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"FLOOR({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_floor, "sqlite")
+def _floor_sqlite(element: _floor, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorStats:
+    """Error of a group of pairs: count, mean absolute percentage error, share within ±10%."""
+
+    key: str
+    n: int
+    mape_pct: float
+    within_10_pct: float
+
+
+def pairs(metric: str, device: str | None = None, version: str | None = None) -> Subquery:
+    """Logged predictions of ``metric`` joined to the measurement that checks them.
+
+    Columns: ``device``, ``model_id``, ``version``, ``day`` (UTC date), ``log_id``,
+    ``predicted``, ``actual`` and ``family`` (``'unknown'`` when the model has none).
+
+    Raises:
+        ValueError: ``metric`` is not one of :data:`METRIC_COLUMNS`.
+    """
+    if metric not in METRIC_COLUMNS:
+        raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(METRIC_COLUMNS)}")
+    column = METRIC_COLUMNS[metric]
+    later = aliased(Measurement)
+    first_after = (
+        select(func.min(later.id))
+        .where(
+            later.model_id == PredictionLog.model_id,
+            later.device == PredictionLog.device,
+            later.created_at > PredictionLog.created_at,
+            getattr(later, column).is_not(None),
+        )
+        .correlate(PredictionLog)
+        .scalar_subquery()
+    )
+    actual = cast(getattr(Measurement, column), Float)
+    query = (
+        select(
+            PredictionLog.device.label("device"),
+            PredictionLog.model_id.label("model_id"),
+            PredictionLog.predictor_version.label("version"),
+            func.date(PredictionLog.created_at).label("day"),
+            PredictionLog.id.label("log_id"),
+            PredictionLog.mean.label("predicted"),
+            actual.label("actual"),
+            func.coalesce(Model.family, "unknown").label("family"),
+        )
+        .select_from(PredictionLog)
+        .join(Measurement, Measurement.id == first_after)
+        .outerjoin(Model, Model.id == PredictionLog.model_id)
+        .where(PredictionLog.metric == metric, PredictionLog.model_id.is_not(None), actual > 0)
+    )
+    if device is not None:
+        query = query.where(PredictionLog.device == device)
+    if version is not None:
+        query = query.where(PredictionLog.predictor_version == version)
+    return query.subquery()
+
+
+def _abs_rel(p: Subquery) -> Any:
+    return func.abs(p.c.predicted - p.c.actual) / p.c.actual
+
+
+def _stats_columns(p: Subquery) -> tuple[Any, Any, Any]:
+    abs_rel = _abs_rel(p)
+    return (
+        func.count().label("n"),
+        func.avg(abs_rel).label("mape"),
+        func.avg(case((abs_rel <= 0.1, 1.0), else_=0.0)).label("within"),
+    )
+
+
+def _stats(key: Any, n: Any, mape: Any, within: Any) -> ErrorStats:
+    return ErrorStats(str(key), int(n), 100.0 * float(mape), 100.0 * float(within))
+
+
+def error_by(
+    session: Session, p: Subquery, column: str, limit: int | None = None
+) -> list[ErrorStats]:
+    """Error grouped by one column of ``p`` (``version``, ``family``, ``device``, ``model_id``).
+
+    Ordered by the group key, or by descending count when ``limit`` is given.
+    """
+    key = p.c[column]
+    query = select(key, *_stats_columns(p)).group_by(key)
+    query = query.order_by(key) if limit is None else query.order_by(func.count().desc(), key)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_stats(*row) for row in session.execute(query)]
+
+
+def error_by_version_day(session: Session, p: Subquery) -> list[tuple[str, str, float, int]]:
+    """(version, UTC day, MAPE %, count) for every version and day with pairs."""
+    n, mape, _ = _stats_columns(p)
+    query = (
+        select(p.c.version, p.c.day, mape, n)
+        .group_by(p.c.version, p.c.day)
+        .order_by(p.c.day, p.c.version)
+    )
+    return [(str(v), str(d), 100.0 * float(m), int(k)) for v, d, m, k in session.execute(query)]
+
+
+def residual_histogram(session: Session, p: Subquery) -> list[tuple[float, int]]:
+    """(bucket lower edge, count) of the signed relative error (predicted - measured) / measured.
+
+    Buckets are :data:`BUCKET_WIDTH` wide; errors beyond ±:data:`BUCKET_LIMIT` fall into the
+    outermost buckets.
+    """
+    rel = (p.c.predicted - p.c.actual) / p.c.actual
+    n_buckets = round(2 * BUCKET_LIMIT / BUCKET_WIDTH)
+    raw = (rel + BUCKET_LIMIT) / BUCKET_WIDTH
+    bucket = case(
+        (rel <= -BUCKET_LIMIT, 0),
+        (rel >= BUCKET_LIMIT, n_buckets - 1),
+        else_=_floor(raw),
+    ).label("bucket")
+    query = select(bucket, func.count()).group_by(bucket).order_by(bucket)
+    counts = dict.fromkeys(range(n_buckets), 0)
+    for b, k in session.execute(query):
+        counts[min(int(b), n_buckets - 1)] += int(k)
+    return [(round(b * BUCKET_WIDTH - BUCKET_LIMIT, 6), k) for b, k in counts.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class WorstModel:
+    """A model whose predictions were furthest off on average."""
+
+    model_id: str
+    family: str
+    n: int
+    mape_pct: float
+    predicted: float
+    actual: float
+
+
+def worst_models(session: Session, p: Subquery, limit: int = 15) -> list[WorstModel]:
+    """The ``limit`` models with the largest mean absolute percentage error."""
+    abs_rel = _abs_rel(p)
+    query = (
+        select(
+            p.c.model_id,
+            func.max(p.c.family),
+            func.count(),
+            func.avg(abs_rel).label("mape"),
+            func.avg(p.c.predicted),
+            func.avg(p.c.actual),
+        )
+        .group_by(p.c.model_id)
+        .order_by(func.avg(abs_rel).desc(), p.c.model_id)
+        .limit(limit)
+    )
+    return [
+        WorstModel(str(m), str(f), int(n), 100.0 * float(e), float(pr), float(ac))
+        for m, f, n, e, pr, ac in session.execute(query)
+    ]
+
+
+def scatter_sample(session: Session, p: Subquery) -> list[tuple[float, float, str]]:
+    """(measured, predicted, family) of the :data:`SCATTER_POINTS` most recent pairs."""
+    query = (
+        select(p.c.actual, p.c.predicted, p.c.family)
+        .where(p.c.predicted > 0)
+        .order_by(p.c.log_id.desc())
+        .limit(SCATTER_POINTS)
+    )
+    return [(float(a), float(pr), str(f)) for a, pr, f in session.execute(query)]
+
+
+class DominantOps:
+    """Model id -> op type with the most FLOPs, remembered per process (ids are content hashes).
+
+    Only the IRs of models not seen before are read from the database.
+    """
+
+    def __init__(self, max_entries: int = 200_000) -> None:
+        self._ops: dict[str, str] = {}
+        self._max = max_entries
+
+    def lookup(self, session: Session, model_ids: list[str]) -> dict[str, str]:
+        """Dominant op type of each of ``model_ids`` (``'unknown'`` for models not stored)."""
+        missing = [m for m in model_ids if m not in self._ops]
+        if len(self._ops) + len(missing) > self._max:
+            self._ops.clear()
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            for model_id, ir_json in session.execute(
+                select(Model.id, Model.ir_json).where(Model.id.in_(chunk))
+            ):
+                costs = op_costs(ir_json)
+                self._ops[model_id] = costs[0][0] if costs else "unknown"
+        return {m: self._ops.get(m, "unknown") for m in model_ids}
+
+
+def error_by_dominant_op(
+    session: Session, p: Subquery, ops: DominantOps, max_models: int = 2000
+) -> list[ErrorStats]:
+    """Error grouped by each model's dominant op type (FLOPs), over the most-paired models.
+
+    The per-model sums come from SQL; only the (at most ``max_models``) per-model rows are
+    folded into op types here.
+    """
+    abs_rel = _abs_rel(p)
+    query = (
+        select(
+            p.c.model_id,
+            func.count().label("n"),
+            func.sum(abs_rel),
+            func.sum(case((abs_rel <= 0.1, 1.0), else_=0.0)),
+        )
+        .group_by(p.c.model_id)
+        .order_by(func.count().desc(), p.c.model_id)
+        .limit(max_models)
+    )
+    rows = list(session.execute(query))
+    dominant = ops.lookup(session, [str(r[0]) for r in rows])
+    totals: dict[str, list[float]] = {}
+    for model_id, n, err_sum, within_sum in rows:
+        entry = totals.setdefault(dominant[str(model_id)], [0.0, 0.0, 0.0])
+        entry[0] += int(n)
+        entry[1] += float(err_sum)
+        entry[2] += float(within_sum)
+    return sorted(
+        (
+            ErrorStats(op, int(n), 100.0 * err / n, 100.0 * within / n)
+            for op, (n, err, within) in totals.items()
+        ),
+        key=lambda s: (-s.n, s.key),
+    )

@@ -1,0 +1,167 @@
+"""Dashboard pages: overview, one device's prediction error, jobs, one model's static features."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from predictor.api import Metric
+from service.api.deps import State
+from service.crud import predictors as predictor_crud
+from service.dashboard import accuracy, charts, queries
+from service.dashboard.auth import Viewer
+from service.dashboard.render import render
+from service.models import Device, Measurement, Model, PredictionLog, utcnow
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+
+METRIC_UNITS: dict[str, str] = {"latency_ms": "ms", "energy_mj": "mJ", "peak_memory_bytes": "B"}
+
+
+def held_out_by_device(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Numeric held-out metrics per device from a predictor version's ``metrics`` JSON.
+
+    Reads ``metrics["per_device"]`` (or ``metrics["devices"]``): device -> {name: number}.
+    """
+    table = metrics.get("per_device") or metrics.get("devices") or {}
+    if not isinstance(table, dict):
+        return {}
+    return {
+        str(device): {
+            str(k): float(v)
+            for k, v in values.items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+        for device, values in table.items()
+        if isinstance(values, dict)
+    }
+
+
+def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    """The top-level numeric entries of a predictor version's ``metrics`` JSON."""
+    return {
+        str(k): float(v)
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def _active_predictor(session: Session) -> dict[str, Any] | None:
+    active = predictor_crud.active(session)
+    if active is None:
+        return None
+    live = accuracy.error_by(
+        session, accuracy.pairs("latency_ms", version=active.version), "device"
+    )
+    return {
+        "row": active,
+        "held_out": held_out_by_device(active.metrics),
+        "scalars": scalar_metrics(active.metrics),
+        "live": {s.key: s for s in live},
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+def overview(request: Request, state: State, _viewer: Viewer) -> HTMLResponse:
+    """Devices, agents, queue depth, measurements per day and the active predictor."""
+    now = utcnow()
+    with state.db.session() as session:
+        devices = queries.device_summaries(session, now)
+        context = {
+            "devices": devices,
+            "online": sum(d.online for d in devices),
+            "jobs": queries.job_counts(session),
+            "n_measurements": queries.count_rows(session, Measurement),
+            "n_models": queries.count_rows(session, Model),
+            "n_predictions": queries.count_rows(session, PredictionLog),
+            "per_day": charts.per_day(queries.measurements_per_day(session, now)),
+            "active": _active_predictor(session),
+            "online_window_s": queries.ONLINE_WINDOW_S,
+            "server_url": str(request.base_url).rstrip("/"),
+        }
+    return render(request, "overview.html", context)
+
+
+def _device_analysis(
+    session: Session, name: str, metric: str, ops: accuracy.DominantOps
+) -> dict[str, Any]:
+    p = accuracy.pairs(metric, device=name)
+    by_version = accuracy.error_by(session, p, "version")
+    if not by_version:
+        return {"has_pairs": False}
+    buckets = accuracy.residual_histogram(session, p)
+    by_op = accuracy.error_by_dominant_op(session, p, ops)
+    return {
+        "has_pairs": True,
+        "by_version": by_version,
+        "n_pairs": sum(s.n for s in by_version),
+        "scatter": charts.scatter(accuracy.scatter_sample(session, p), METRIC_UNITS[metric]),
+        "over_time": charts.error_over_time(accuracy.error_by_version_day(session, p)),
+        "by_family": charts.error_bars(accuracy.error_by(session, p, "family")),
+        "by_op": charts.error_bars(by_op),
+        "residuals": charts.histogram(buckets, accuracy.BUCKET_WIDTH),
+        "worst": accuracy.worst_models(session, p),
+    }
+
+
+def _dominant_ops(request: Request) -> accuracy.DominantOps:
+    ops: accuracy.DominantOps = request.app.state.perfloop_dashboard_ops
+    return ops
+
+
+@router.get("/devices/{name}", response_class=HTMLResponse)
+def device_page(
+    request: Request, state: State, _viewer: Viewer, name: str, metric: Metric = "latency_ms"
+) -> HTMLResponse:
+    """One device: predicted vs measured, error over time, by family and op, worst models."""
+    with state.db.session() as session:
+        device = session.get(Device, name)
+        if device is None:
+            return render(request, "not_found.html", {"what": f"device {name!r}"}, 404)
+        summary = next(
+            (d for d in queries.device_summaries(session, utcnow()) if d.name == name), None
+        )
+        context = {
+            "device": device,
+            "summary": summary,
+            "metric": metric,
+            "metrics": list(METRIC_UNITS),
+            "unit": METRIC_UNITS[metric],
+            "scatter_points": accuracy.SCATTER_POINTS,
+            **_device_analysis(session, name, metric, _dominant_ops(request)),
+        }
+    return render(request, "device.html", context)
+
+
+@router.get("/jobs", response_class=HTMLResponse)
+def jobs_page(request: Request, state: State, _viewer: Viewer) -> HTMLResponse:
+    """Queued, leased and failed jobs with reasons; predictor versions with their metrics."""
+    with state.db.session() as session:
+        versions = predictor_crud.list_versions(session)
+        context = {
+            "counts": queries.job_counts(session),
+            "open_jobs": queries.jobs_with_status(session, ("queued", "leased")),
+            "failed_jobs": queries.jobs_with_status(session, ("failed",)),
+            "reasons": queries.failure_reasons(session),
+            "versions": [(v, scalar_metrics(v.metrics)) for v in versions],
+            "job_rows": queries.JOB_ROWS,
+        }
+    return render(request, "jobs.html", context)
+
+
+@router.get("/models/{model_id}", response_class=HTMLResponse)
+def model_page(request: Request, state: State, _viewer: Viewer, model_id: str) -> HTMLResponse:
+    """One model's static graph features and its latest measurement per device."""
+    with state.db.session() as session:
+        model = queries.model_row(session, model_id)
+        if model is None:
+            return render(request, "not_found.html", {"what": f"model {model_id!r}"}, 404)
+        context = {
+            "model": model,
+            "ops": queries.op_costs(model.ir_json),
+            "measurements": queries.model_measurements(session, model_id),
+        }
+    return render(request, "model.html", context)
