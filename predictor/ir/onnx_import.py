@@ -122,6 +122,30 @@ def _split_inputs(
     return inputs, weights
 
 
+def _check_operands(graph: WorkGraph, node: OpNode) -> None:
+    """Reject contraction operators whose data and weight disagree (ONNX inference does not).
+
+    Raises:
+        InvalidModelError: naming the node and both shapes.
+    """
+    if node.domain or node.op not in ("Conv", "Gemm") or len(node.inputs) < 2:
+        return
+    if not graph.is_const(node.inputs[1]):
+        return
+    data, weight = graph.shape(node.inputs[0]), graph.shape(node.inputs[1])
+    if not data or not weight or len(weight) < 2 or node.attrs.get("transA"):
+        return
+    if node.op == "Conv":
+        ok = len(data) > 1 and data[1] == weight[1] * int(node.attrs.get("group", 1))
+    else:
+        ok = data[-1] == weight[1]
+    if not ok:
+        raise InvalidModelError(
+            f"{node.op} node {node.name!r}: input shape {list(data)} does not match "
+            f"weight shape {list(weight)}"
+        )
+
+
 def _emit(graph: WorkGraph, name: str) -> GraphIR:
     builder = GraphBuilder(name)
     refs: dict[str, TensorRef] = {}
@@ -129,6 +153,7 @@ def _emit(graph: WorkGraph, name: str) -> GraphIR:
         spec = graph.specs.get(value, TensorSpec(()))
         refs[value] = builder.add_input(spec.shape, spec.dtype)
     for node in graph.nodes:
+        _check_operands(graph, node)
         inputs, weights = _split_inputs(graph, node, refs)
         outputs = [o for o in node.outputs if o]
         specs = [graph.specs.get(o, TensorSpec(())) for o in outputs]
