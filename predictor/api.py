@@ -90,3 +90,50 @@ def load_predictor(path: Path) -> Predictor:
     from predictor.artifact import load_artifact
 
     return load_artifact(path)
+
+
+def train_predictor(
+    samples: Sequence[Sample],
+    out_dir: Path,
+    *,
+    version: str | None = None,
+    quick: bool = False,
+    min_device_samples: int = 20,
+) -> Path:
+    """Train a new predictor version on measured samples and write its artifact.
+
+    Devices with at least ``min_device_samples`` samples get a learned head; any other device is
+    served by few-shot adaptation from its own samples at prediction time.
+
+    Args:
+        samples: measurements (any subset of targets per sample).
+        out_dir: empty or missing directory for the artifact.
+        version: version string (default: a UTC timestamp).
+        quick: tiny model and few epochs (tests, demos).
+        min_device_samples: samples a device needs to get its own head.
+
+    Returns:
+        The artifact directory.
+
+    Raises:
+        ValueError: no device has enough samples.
+        FileExistsError: ``out_dir`` is not empty.
+    """
+    from predictor.training.fit import QUICK_SETTINGS, FitSettings
+    from predictor.training.from_samples import train_from_samples
+
+    settings = QUICK_SETTINGS if quick else FitSettings()
+    return train_from_samples(samples, out_dir, settings, version, min_device_samples)
+
+
+def evaluate(
+    path: Path, samples: Sequence[Sample], metrics: Sequence[Metric] = ("latency_ms",)
+) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Score the artifact at ``path`` on held-out samples.
+
+    Returns:
+        ``{metric: {device: {spearman, kendall, mape, rmse_log, acc_5, acc_10, coverage_90}}}``.
+    """
+    from predictor.training.from_samples import evaluate_samples
+
+    return evaluate_samples(path, samples, metrics)

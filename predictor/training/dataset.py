@@ -8,13 +8,15 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from predictor.api import Metric
+
 
 def target_key(metric: str) -> str:
     """Attribute name of a metric's target row on a :class:`Data`."""
     return f"y_{metric}"
 
 
-def attach_targets(graphs: Sequence[Data], targets: Mapping[str, np.ndarray]) -> list[Data]:
+def attach_targets(graphs: Sequence[Data], targets: Mapping[Metric, np.ndarray]) -> list[Data]:
     """Copies of ``graphs`` carrying ``y_<metric>`` rows ``[1, num_devices]``.
 
     Args:

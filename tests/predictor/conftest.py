@@ -39,7 +39,7 @@ def tiny_graph_fixture() -> Callable[..., GraphIR]:
     return tiny_graph
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def tiny_graphs() -> list[GraphIR]:
     """Eight distinct tiny graphs."""
     return [tiny_graph(c, k, r) for c in (4, 8) for k in (1, 3) for r in (False, True)]

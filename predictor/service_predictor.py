@@ -1,0 +1,132 @@
+"""The :class:`predictor.api.Predictor` implementation behind a loaded artifact.
+
+Per metric and device: a device the ensemble was trained on uses its learned head; another
+device with measurements gets the no-gradient few-shot head (:mod:`predictor.fewshot`) fitted on
+them; a device without any measurement gets the mean over known devices, flagged low-confidence.
+Peak memory without a trained head falls back to the IR's static estimate (weights + peak
+activations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+
+from predictor.api import DeviceContext, Estimate, Metric, PredictionBatch
+from predictor.ensemble import Ensemble, LogGaussian, combine_members
+from predictor.errors import PredictorError
+from predictor.features.featurizer import featurize
+from predictor.fewshot import FewShotConfig, adapt_and_predict
+from predictor.ir.schema import GraphIR
+from predictor.models.adapt import fit_nnls_head
+
+#: Fewer measurements than this on an unseen device flag the batch as low-confidence.
+MIN_CONFIDENT_SAMPLES = 5
+_UNKNOWN_NOISE = 0.5
+
+
+class NoDataError(PredictorError):
+    """Nothing to predict a metric from (no trained head and no measurement)."""
+
+    code = "no_data"
+
+
+def _static_memory(graphs: Sequence[GraphIR]) -> np.ndarray:
+    return np.asarray([[g.peak_activation_bytes, g.model_bytes] for g in graphs], dtype=float)
+
+
+class EnsemblePredictor:
+    """A loaded artifact: batched predictions with uncertainty for one device per call."""
+
+    def __init__(self, ensemble: Ensemble, meta: dict[str, Any]) -> None:
+        self.ensemble = ensemble
+        self.meta = meta
+        self.fewshot = FewShotConfig(**meta.get("fewshot", {}))
+        self._noise: dict[str, dict[str, float]] = meta.get("noise_std", {})
+
+    @property
+    def version(self) -> str:
+        """Version string of the artifact."""
+        return str(self.meta["version"])
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        """Devices with a learned head."""
+        return self.ensemble.config.devices
+
+    def predict(
+        self,
+        graphs: Sequence[GraphIR],
+        device: DeviceContext,
+        metrics: Sequence[Metric] = ("latency_ms",),
+    ) -> PredictionBatch:
+        """Predict ``metrics`` for every graph on ``device`` in one batched call.
+
+        Raises:
+            NoDataError: a metric has neither a trained head nor a measurement on this device.
+        """
+        data = [featurize(g) for g in graphs]
+        estimates: list[dict[Metric, Estimate]] = [{} for _ in graphs]
+        low = False
+        for metric in metrics:
+            dist, metric_low = self._distribution(graphs, data, device, metric)
+            low = low or metric_low
+            std = dist.std_natural
+            for i, est in enumerate(estimates):
+                est[metric] = Estimate(
+                    float(dist.value[i]), float(std[i]), float(dist.lo[i]), float(dist.hi[i])
+                )
+        return PredictionBatch(self.version, estimates, low)
+
+    def _measured(self, device: DeviceContext, metric: Metric) -> list[tuple[GraphIR, float]]:
+        out: list[tuple[GraphIR, float]] = []
+        for s in device.samples:
+            value = getattr(s, metric)
+            if value is not None and value > 0:
+                out.append((s.graph, float(value)))
+        return out
+
+    def _distribution(
+        self, graphs: Sequence[GraphIR], data: list[Data], device: DeviceContext, metric: Metric
+    ) -> tuple[LogGaussian, bool]:
+        measured = self._measured(device, metric)
+        trained = metric in self.ensemble.config.metrics
+        if trained and device.name in self.devices:
+            col = self.devices.index(device.name)
+            logs = self.ensemble.log_predict(data, metric)[:, :, col]
+            noise = self._noise.get(metric, {}).get(device.name, 0.1)
+            return combine_members(logs, noise), False
+        if trained and measured:
+            support_data = [featurize(g) for g, _ in measured]
+            all_data = data + support_data
+            member_log = self.ensemble.log_predict(all_data, metric)
+            basis = torch.cat([d.basis for d in all_data]).double().numpy()
+            support = np.arange(len(data), len(all_data))
+            y = np.asarray([v for _, v in measured])
+            dist = adapt_and_predict(member_log, basis, support, y, self.fewshot)
+            n = len(data)
+            return LogGaussian(dist.mean[:n], dist.std[:n]), len(measured) < MIN_CONFIDENT_SAMPLES
+        if trained:
+            logs = self.ensemble.log_predict(data, metric)
+            spread = logs.std(axis=2).mean(axis=0)
+            return combine_members(logs.mean(axis=2), spread), True
+        if metric == "peak_memory_bytes":
+            return self._static_memory(graphs, measured), len(measured) < MIN_CONFIDENT_SAMPLES
+        raise NoDataError(
+            f"no trained {metric} head and no {metric} measurement on device {device.name!r}"
+        )
+
+    def _static_memory(
+        self, graphs: Sequence[GraphIR], measured: list[tuple[GraphIR, float]]
+    ) -> LogGaussian:
+        x = _static_memory(graphs)
+        if not measured:
+            return LogGaussian(np.log(np.maximum(x.sum(axis=1), 1.0)), np.full(len(x), 0.5))
+        xs = _static_memory([g for g, _ in measured])
+        head = fit_nnls_head(xs, np.asarray([v for _, v in measured]), ridge=1e-3)
+        mean = np.log(np.maximum(head.predict(x), 1.0))
+        return LogGaussian(mean, np.full(len(x), _UNKNOWN_NOISE if len(measured) < 3 else 0.2))

@@ -1,0 +1,114 @@
+"""Train and evaluate from service :class:`~predictor.api.Sample` rows (graph, device, targets)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from predictor.api import METRICS, DeviceContext, Metric, Sample
+from predictor.artifact import ArtifactInfo, load_artifact, save_artifact
+from predictor.ensemble import Ensemble
+from predictor.features.featurizer import featurize
+from predictor.ir.schema import GraphIR
+from predictor.metrics import score
+from predictor.training.fit import FitSettings, data_fingerprint, fit_ensemble
+
+logger = logging.getLogger(__name__)
+
+
+def sample_matrix(
+    samples: Sequence[Sample], min_device_samples: int
+) -> tuple[list[GraphIR], list[str], dict[Metric, np.ndarray]]:
+    """Group samples by graph: unique graphs, devices with enough data, target matrices.
+
+    Raises:
+        ValueError: no device has ``min_device_samples`` samples.
+    """
+    counts: dict[str, int] = {}
+    for s in samples:
+        counts[s.device] = counts.get(s.device, 0) + 1
+    devices = sorted(d for d, c in counts.items() if c >= min_device_samples)
+    if not devices:
+        raise ValueError(
+            f"no device has {min_device_samples} samples (counts: {dict(sorted(counts.items()))})"
+        )
+    rows: dict[GraphIR, int] = {}
+    for s in samples:
+        if s.device in devices:
+            rows.setdefault(s.graph, len(rows))
+    targets: dict[Metric, np.ndarray] = {}
+    for metric in METRICS:
+        matrix = np.full((len(rows), len(devices)), np.nan)
+        for s in samples:
+            value = getattr(s, metric)
+            if s.device in devices and value is not None and value > 0:
+                matrix[rows[s.graph], devices.index(s.device)] = value
+        if np.isfinite(matrix).any():
+            targets[metric] = matrix
+    return list(rows), devices, targets
+
+
+def residual_noise(
+    ensemble: Ensemble, graphs: list[GraphIR], targets: dict[Metric, np.ndarray], devices: list[str]
+) -> dict[str, dict[str, float]]:
+    """Per metric and device RMSE of log predictions on the training data (floored at 0.02)."""
+    data = [featurize(g) for g in graphs]
+    out: dict[str, dict[str, float]] = {}
+    for metric, matrix in targets.items():
+        logs = ensemble.log_predict(data, metric).mean(axis=0)
+        out[metric] = {}
+        for j, device in enumerate(devices):
+            ok = np.isfinite(matrix[:, j])
+            if ok.any():
+                err = logs[ok, j] - np.log(matrix[ok, j])
+                out[metric][device] = max(float(np.sqrt(np.mean(err**2))), 0.02)
+    return out
+
+
+def train_from_samples(
+    samples: Sequence[Sample],
+    out_dir: Path,
+    settings: FitSettings,
+    version: str | None = None,
+    min_device_samples: int = 20,
+) -> Path:
+    """Train an ensemble on ``samples`` and write an artifact to ``out_dir``; returns its path."""
+    graphs, devices, targets = sample_matrix(samples, min_device_samples)
+    ensemble = fit_ensemble([featurize(g) for g in graphs], targets, devices, settings)
+    info = ArtifactInfo(
+        version=version or datetime.now(UTC).strftime("v%Y%m%d%H%M%S"),
+        fingerprint=data_fingerprint(targets, devices),
+        metrics={"train_graphs": len(graphs), "settings": settings.to_dict()},
+        noise_std=residual_noise(ensemble, graphs, targets, devices),
+    )
+    return save_artifact(ensemble, info, out_dir)
+
+
+def evaluate_samples(
+    path: Path, samples: Sequence[Sample], metrics: Sequence[Metric] = ("latency_ms",)
+) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Scores of the artifact at ``path`` on ``samples``: ``{metric: {device: scores}}``.
+
+    Devices the artifact was not trained on are predicted with no measurements of their own.
+    """
+    predictor = load_artifact(path)
+    out: dict[str, dict[str, dict[str, float | None]]] = {}
+    for metric in metrics:
+        by_device: dict[str, list[tuple[GraphIR, float]]] = {}
+        for s in samples:
+            value = getattr(s, metric)
+            if value is not None and value > 0:
+                by_device.setdefault(s.device, []).append((s.graph, float(value)))
+        out[metric] = {}
+        for device, rows in sorted(by_device.items()):
+            batch = predictor.predict([g for g, _ in rows], DeviceContext(device), [metric])
+            est = [e[metric] for e in batch.estimates]
+            true = [v for _, v in rows]
+            out[metric][device] = score(
+                [e.mean for e in est], true, [e.lo for e in est], [e.hi for e in est]
+            ).as_dict()
+    return out
