@@ -28,6 +28,20 @@ class UnsupportedModelError(Exception):
         self.reason = reason
 
 
+def simulated_latency(latency_ms: float) -> LatencyStats:
+    """Latency statistics of a simulator's single deterministic estimate (n_runs = 1, std = 0)."""
+    return LatencyStats(
+        median=latency_ms,
+        mean=latency_ms,
+        std=0.0,
+        p10=latency_ms,
+        p90=latency_ms,
+        n_runs=1,
+        warmup_runs=0,
+        raw_samples_ms=None,
+    )
+
+
 class BackendResult(BaseModel):
     """What one profile of one model produced.
 

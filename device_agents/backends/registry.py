@@ -39,7 +39,19 @@ BACKENDS: dict[str, BackendEntry] = {
         "LiteRT benchmark_model on an Android phone over adb (measured)",
     ),
     "tflm": BackendEntry(
-        f"{_PKG}.tflm", "TflmBackend", "TFLite Micro arena/flash + Cortex-M cycle model (simulated)"
+        f"{_PKG}.tflm", "TflmBackend", "TFLM arena/flash + Cortex-M4 cycle model (simulated)"
+    ),
+    "tflm-m7": BackendEntry(
+        f"{_PKG}.tflm",
+        "TflmBackend",
+        "TFLM + Cortex-M7 cycle model (simulated)",
+        {"target": "cortex-m7"},
+    ),
+    "tflm-m55": BackendEntry(
+        f"{_PKG}.tflm",
+        "TflmBackend",
+        "TFLM + Cortex-M55 cycle model (simulated)",
+        {"target": "cortex-m55"},
     ),
     "zigzag": BackendEntry(
         f"{_PKG}.zigzag_backend",
