@@ -160,12 +160,12 @@ class IRWriter:
         return self.reshape(x, (shape[0], rest))
 
     def linear(self, x: TensorRef, out_features: int, bias: bool = True) -> TensorRef:
-        """A 2-D linear layer (``Gemm``, weight ``[out, in]``)."""
-        n, k = self._shape[x]
-        weights: tuple[TensorSpec, ...] = (tspec((out_features, k)),)
+        """A linear layer over the last axis (canonical ``Gemm``, weight ``[out, in]``)."""
+        shape = self._shape[x]
+        weights: tuple[TensorSpec, ...] = (tspec((out_features, shape[-1])),)
         if bias:
             weights = (*weights, tspec((out_features,)))
-        return self.node("Gemm", (x,), (n, out_features), weights)
+        return self.node("Gemm", (x,), (*shape[:-1], out_features), weights)
 
     # -- elementwise ----------------------------------------------------------------------
     def unary(self, op: str, x: TensorRef, attrs: Attrs | None = None) -> TensorRef:
@@ -192,13 +192,24 @@ class IRWriter:
 
     # -- data movement --------------------------------------------------------------------
     def reshape(self, x: TensorRef, shape: tuple[int, ...]) -> TensorRef:
-        """Reshape to a fixed shape (the target shape is configuration, not a weight)."""
+        """Reshape to a fixed shape (the target shape is configuration, not a weight).
+
+        A reshape to the same shape is no node at all (the importer drops it).
+        """
+        if shape == self._shape[x]:
+            return x
         return self.node("Reshape", (x,), shape)
 
     def transpose(self, x: TensorRef, perm: tuple[int, ...]) -> TensorRef:
         """Permute axes."""
         shape = self._shape[x]
         return self.node("Transpose", (x,), tuple(shape[p] for p in perm), attrs={"perm": perm})
+
+
+def moves_only_unit_axes(shape: tuple[int, ...], perm: tuple[int, ...]) -> bool:
+    """Whether a transpose keeps the order of all non-unit axes (so it is a pure reshape)."""
+    kept = [p for p in perm if shape[p] != 1]
+    return kept == sorted(kept)
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:

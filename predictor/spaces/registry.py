@@ -15,6 +15,9 @@ _SPACE_CLASSES: dict[str, str] = {
     "resnet": "predictor.spaces.resnet:ResNet",
     "efficientnet": "predictor.spaces.efficientnet:EfficientNet",
     "kws": "predictor.spaces.kws:KeywordSpotting",
+    "rnn": "predictor.spaces.rnn:RecurrentSpace",
+    "vit": "predictor.spaces.vit:VisionTransformerSpace",
+    "llm": "predictor.spaces.llm:DecoderLMSpace",
 }
 
 #: Names of all search spaces, in display order.
