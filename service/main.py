@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import SQLAlchemyError
 
 from service import __version__
 from service.api.routes import (
@@ -41,7 +43,15 @@ def api_router() -> APIRouter:
     """All ``/api/v1`` routes."""
     router = APIRouter(prefix=API_PREFIX)
     for module in (models, devices, predictions, jobs, measurements, predictors, reports):
-        router.include_router(module.router)
+        router.include_router(_with_summaries(module.router))
+    return router
+
+
+def _with_summaries(router: APIRouter) -> APIRouter:
+    """Use each route's one-line docstring as its OpenAPI summary."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.summary is None and route.endpoint.__doc__:
+            route.summary = route.endpoint.__doc__.strip().splitlines()[0].rstrip(".")
     return router
 
 
@@ -69,6 +79,8 @@ def create_app(
             state.predictors.current(state.db)
         except Conflict:
             logger.warning("no active predictor yet: predictions answer 409 until one is")
+        except SQLAlchemyError as exc:  # /readyz reports it; the process still starts
+            logger.error("database not usable at start: %s", exc)
         yield
         state.db.dispose()
 
@@ -81,7 +93,7 @@ def create_app(
     app.state.perfloop = state
     app.state.perfloop_trainer = trainer if trainer is not None else default_trainer()
     install_error_handlers(app)
-    app.include_router(health.router)
+    app.include_router(_with_summaries(health.router))
     app.include_router(api_router())
     # Dashboard (server-rendered pages, login, static files): owned by service/dashboard/.
     install_dashboard(app)

@@ -65,14 +65,14 @@ async def _multipart_file(request: Request, body: bytes) -> bytes:
         yield body
 
     form = await MultiPartParser(request.headers, stream()).parse()
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise Unprocessable(
-            "multipart upload needs a 'file' part with the ONNX bytes", field="file"
-        )
-    data = await upload.read()
-    await form.close()
-    return data
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            message = "multipart upload needs a 'file' part with the ONNX bytes"
+            raise Unprocessable(message, field="file")
+        return await upload.read()
+    finally:
+        await form.close()
 
 
 @router.post("", response_model=ModelOut, status_code=201, openapi_extra=_UPLOAD_DOC)

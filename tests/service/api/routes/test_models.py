@@ -1,0 +1,97 @@
+"""Model upload (raw and multipart), dedup, limits, invalid ONNX, reads and download."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+
+from fastapi.testclient import TestClient
+
+from tests.service.factories import tiny_onnx
+
+OCTET = {"Content-Type": "application/octet-stream"}
+
+
+def test_upload_raw_then_dedup(client: TestClient, client_auth: dict[str, str]) -> None:
+    data = tiny_onnx(channels=4)
+    r = client.post("/api/v1/models", content=data, headers={**client_auth, **OCTET})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["id"] == hashlib.sha256(data).hexdigest()
+    assert body["num_nodes"] == 2
+    assert body["macs"] == 4 * 8 * 8 * 3 * 9  # Cout * H * W * Cin * k*k
+    assert body["params"] == 4 * 3 * 9
+    assert body["unknown_ops"] == []
+    again = client.post("/api/v1/models", content=data, headers={**client_auth, **OCTET})
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    got = client.get(f"/api/v1/models/{body['id']}", headers=client_auth)
+    assert got.status_code == 200 and got.json()["macs"] == body["macs"]
+    onnx_bytes = client.get(f"/api/v1/models/{body['id']}/onnx", headers=client_auth)
+    assert onnx_bytes.status_code == 200 and onnx_bytes.content == data
+    assert onnx_bytes.headers["content-type"] == "application/octet-stream"
+
+
+def test_upload_multipart(client: TestClient, admin: dict[str, str]) -> None:
+    data = tiny_onnx(channels=6)
+    files = {"file": ("net.onnx", data, "application/octet-stream")}
+    r = client.post("/api/v1/models", files=files, headers=admin)
+    assert r.status_code == 201, r.text
+    assert r.json()["id"] == hashlib.sha256(data).hexdigest()
+
+
+def test_multipart_without_file_part(client: TestClient, admin: dict[str, str]) -> None:
+    r = client.post("/api/v1/models", files={"other": ("x", b"abc")}, headers=admin)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "file"
+
+
+def test_agent_downloads_but_cannot_upload(
+    client: TestClient, client_auth: dict[str, str], agent: dict[str, str]
+) -> None:
+    data = tiny_onnx(channels=5)
+    model_id = client.post("/api/v1/models", content=data, headers={**client_auth, **OCTET}).json()[
+        "id"
+    ]
+    assert client.get(f"/api/v1/models/{model_id}/onnx", headers=agent).content == data
+    r = client.post("/api/v1/models", content=data, headers={**agent, **OCTET})
+    assert r.status_code == 403
+
+
+def test_too_large_by_header_and_by_count(client: TestClient, admin: dict[str, str]) -> None:
+    big = b"\0" * 1_000_001  # settings fixture: max_model_bytes = 1,000,000
+    r = client.post("/api/v1/models", content=big, headers={**admin, **OCTET})
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "model_too_large"
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer, counted while reading
+        for _ in range(11):
+            yield b"\0" * 100_000
+
+    r = client.post("/api/v1/models", content=chunks(), headers={**admin, **OCTET})
+    assert r.status_code == 413
+
+
+def test_invalid_onnx_422_with_code(client: TestClient, admin: dict[str, str]) -> None:
+    r = client.post("/api/v1/models", content=b"not an onnx file", headers={**admin, **OCTET})
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["code"] in {"not_onnx", "truncated_model", "invalid_model", "invalid_graph"}
+    assert error["message"]
+    truncated = tiny_onnx()[:-40]
+    r = client.post("/api/v1/models", content=truncated, headers={**admin, **OCTET})
+    assert r.status_code == 422
+
+
+def test_empty_body_422(client: TestClient, admin: dict[str, str]) -> None:
+    r = client.post("/api/v1/models", content=b"", headers={**admin, **OCTET})
+    assert r.status_code == 422
+
+
+def test_unknown_model_404_names_id(client: TestClient, client_auth: dict[str, str]) -> None:
+    missing = "ab" * 32
+    for path in (f"/api/v1/models/{missing}", f"/api/v1/models/{missing}/onnx"):
+        r = client.get(path, headers=client_auth)
+        assert r.status_code == 404 and missing in r.json()["error"]["message"]
+
+
+def test_upload_needs_token(client: TestClient) -> None:
+    assert client.post("/api/v1/models", content=tiny_onnx(), headers=OCTET).status_code == 401

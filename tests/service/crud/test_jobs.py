@@ -1,0 +1,63 @@
+"""Job queue under concurrency: two leasers never get the same job (threads, real connections)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from service.core.config import Settings
+from service.core.db import Database
+from service.core.errors import Conflict
+from service.crud import jobs as job_crud
+from tests.service.factories import make_device, make_job, make_model
+
+
+def test_concurrent_leasers_never_share_a_job(db: Database, settings: Settings) -> None:
+    with db.session(write=True) as session:
+        make_device(session, "dev1")
+        for _ in range(60):
+            make_job(session, make_model(session).id)
+    workers = [Database(settings.resolved_database_url) for _ in range(6)]
+    leased: list[list[int]] = [[] for _ in workers]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(workers))
+
+    def run(index: int) -> None:
+        try:
+            start.wait()
+            while True:
+                with workers[index].session(write=True) as session:
+                    jobs = job_crud.lease(session, "dev1", 3, 60, leased_by=index + 1)
+                    ids = [j.id for j in jobs]
+                if not ids:
+                    return
+                leased[index].extend(ids)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(workers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    for w in workers:
+        w.dispose()
+    assert not errors, errors
+    counts = Counter(i for ids in leased for i in ids)
+    assert len(counts) == 60
+    assert max(counts.values()) == 1
+    assert sum(1 for ids in leased if ids) >= 2  # the work really was shared
+
+
+def test_heartbeat_by_other_holder_conflicts(db: Database) -> None:
+    with db.session(write=True) as session:
+        make_device(session, "dev1")
+        make_job(session, make_model(session).id)
+    with db.session(write=True) as session:
+        (job,) = job_crud.lease(session, "dev1", 1, 60, leased_by=1)
+    with db.session(write=True) as session, pytest.raises(Conflict):
+        job_crud.heartbeat(session, job.id, holder=2, lease_seconds=60)
+    with db.session(write=True) as session:
+        assert job_crud.heartbeat(session, job.id, holder=1, lease_seconds=60).status == "leased"
