@@ -75,13 +75,12 @@ def ir_from_onnx(
     try:
         graph = work_graph_from_onnx(inferred)
         fold_constants(graph)
+        canonicalize_quantized(graph)
         for _ in range(_REINFER_ROUNDS):
             if not missing_shapes(graph):
                 break
             reinfer_shapes(graph, list(inferred.opset_import))
             fold_constants(graph)
-        canonicalize_quantized(graph)
-        fold_constants(graph)
         canonicalize(graph)
         return _emit(graph, inferred.graph.name)
     except ModelLoadError:
