@@ -274,10 +274,12 @@ class PredictorOut(Row):
 
 
 class TrainIn(Strict):
-    """Request training of a new predictor version."""
+    """Request training of a new predictor version on all measurements."""
 
-    activate: bool = False
-    params: dict[str, Any] = Field(default_factory=dict)
+    activate: bool = Field(default=False, description="Activate the version once trained.")
+    version: str | None = Field(default=None, min_length=1, max_length=128)
+    quick: bool = Field(default=False, description="Tiny model, few epochs (tests, demos).")
+    min_device_samples: int = Field(default=20, ge=1, description="Samples for a device head.")
 
 
 class TrainRequestOut(Row):

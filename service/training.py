@@ -93,11 +93,17 @@ def default_trainer() -> Trainer | None:
         return None
 
     def trainer(samples: Sequence[Sample], out_dir: Path, params: dict[str, Any]) -> TrainedVersion:
-        result = train(samples, out_dir, **params)
+        path = train(
+            samples,
+            out_dir,
+            version=params.get("version"),
+            quick=bool(params.get("quick", False)),
+            min_device_samples=int(params.get("min_device_samples", 20)),
+        )
+        version = api.load_predictor(path).version
+        in_sample = api.evaluate(path, samples, ("latency_ms",))
         return TrainedVersion(
-            version=str(result.version),
-            artifact_path=Path(getattr(result, "path", out_dir)),
-            metrics=dict(getattr(result, "metrics", {}) or {}),
+            version, Path(path), {"in_sample": in_sample, "samples": len(samples)}
         )
 
     return trainer

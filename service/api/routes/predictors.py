@@ -23,7 +23,7 @@ def list_predictors(state: State, _principal: Client) -> list[PredictorOut]:
 def train(body: TrainIn, request: Request, state: State, _principal: Admin) -> TrainRequestOut:
     """Request training of a new version on all measurements (runs in the background)."""
     with state.db.session(write=True) as session:
-        row = predictor_crud.create_train_request(session, body.params)
+        row = predictor_crud.create_train_request(session, body.model_dump(exclude={"activate"}))
         out = TrainRequestOut.model_validate(row)
     trainer = request.app.state.perfloop_trainer
     if trainer is not None:

@@ -1,0 +1,52 @@
+"""CLI: ``perfloop token create`` prints only the token; ``perfloop db upgrade`` migrates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from perfloop.cli import app
+from service.core.config import get_settings
+from service.core.db import Database
+from service.crud.tokens import find_principal
+from service.migrate import current_revision, head_revision
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("PERFLOOP_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("PERFLOOP_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def test_token_create_prints_only_the_token(data_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["token", "create", "--scope", "agent", "--device", "pi4"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("plt_")
+    db = Database(get_settings().resolved_database_url)
+    try:
+        with db.session() as session:
+            principal = find_principal(session, lines[0])
+        assert principal is not None and principal.scope == "agent" and principal.device == "pi4"
+        assert current_revision(db.engine) == head_revision()
+    finally:
+        db.dispose()
+
+
+def test_token_create_rejects_bad_scope(data_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["token", "create", "--scope", "root"])
+    assert result.exit_code != 0 and result.stdout == ""
+    result = CliRunner().invoke(app, ["token", "create", "--scope", "agent"])
+    assert result.exit_code != 0 and "--device" in result.output
+
+
+def test_db_upgrade(data_dir: Path) -> None:
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert (data_dir / "perfloop.sqlite3").exists()
