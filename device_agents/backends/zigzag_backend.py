@@ -1,0 +1,140 @@
+"""``zigzag`` / ``zigzag-tpu``: accelerator latency and energy from ZigZag (``zigzag-dse``), an
+analytical design-space-exploration model, on the shape-inferred ONNX. Simulated.
+
+Profiler: ZigZag's stage pipeline (ONNX parser, accelerator parser, spatial and temporal mapping
+search, cost model) minimising latency. Parser: the summed cost-model evaluation: cycles -> ms
+at the accelerator's stated clock, pJ -> mJ. ZigZag costs the MAC layers (Conv, Gemm, MatMul);
+element-wise, pooling and activation operators are not costed by it.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import tempfile
+from functools import lru_cache
+from importlib import resources
+from typing import Any, ClassVar
+
+from device_agents.backends.base import Backend, BackendResult, simulated_latency
+from device_agents.convert.lower import prepare_onnx
+from device_agents.protocol import MeasurementProtocol
+from device_agents.schemas import DeviceKind
+
+LPF_LIMIT = (
+    4  # LOMA loop-prime-factor limit: 4 gives the same optimum as 6 on small CNNs, 5-10x faster
+)
+
+
+@lru_cache(maxsize=1)
+def accelerators() -> dict[str, dict[str, Any]]:
+    """The bundled accelerator descriptions (``data/zigzag_accelerators.json``)."""
+    text = resources.files("device_agents").joinpath("data/zigzag_accelerators.json").read_text()
+    data: dict[str, dict[str, Any]] = json.loads(text)["accelerators"]
+    return data
+
+
+def zigzag_version() -> str:
+    """Version of the installed ``zigzag-dse`` package."""
+    return importlib.metadata.version("zigzag-dse")
+
+
+def _run_zigzag(model: Any, hardware: str, mapping: str) -> tuple[float, float, int]:
+    from zigzag.mapping.temporal_mapping import TemporalMappingType
+    from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
+    from zigzag.stages.main import MainStage
+    from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
+    from zigzag.stages.mapping.temporal_mapping_generator_stage import (
+        TemporalMappingGeneratorStage,
+    )
+    from zigzag.stages.parser.accelerator_parser import AcceleratorParserStage
+    from zigzag.stages.parser.onnx_model_parser import ONNXModelParserStage
+    from zigzag.stages.results.reduce_stages import MinimalLatencyStage, SumStage
+    from zigzag.stages.workload_iterator import WorkloadStage
+
+    stages: list[Any] = [
+        ONNXModelParserStage,
+        AcceleratorParserStage,
+        SumStage,
+        WorkloadStage,
+        MinimalLatencyStage,
+        SpatialMappingGeneratorStage,
+        MinimalLatencyStage,
+        TemporalMappingGeneratorStage,
+        CostModelStage,
+    ]
+    with tempfile.TemporaryDirectory(prefix="perfloop-zigzag-") as dump:
+        main = MainStage(
+            list_of_callables=stages,
+            accelerator=hardware,
+            workload=model,
+            mapping=mapping,
+            dump_folder=dump,
+            loma_lpf_limit=LPF_LIMIT,
+            loma_show_progress_bar=False,
+            nb_mappings_generated=1,
+            enable_mix_spatial_mapping_generation=False,
+            access_same_data_considered_as_no_access=True,
+            temporal_mapping_type=TemporalMappingType("uneven"),
+        )
+        cmes = main.run()
+    total = cmes[0][0]
+    return float(total.energy_total), float(total.latency_total2), len(cmes[0][1])
+
+
+class ZigZagBackend(Backend):
+    """ZigZag latency / energy on one bundled accelerator.
+
+    Args:
+        accelerator: A key of ``data/zigzag_accelerators.json``.
+    """
+
+    name: ClassVar[str] = "zigzag"
+    device_kind: ClassVar[DeviceKind] = "npu"
+    simulated: ClassVar[bool] = True
+    runtime: ClassVar[str] = "zigzag"
+
+    def __init__(self, accelerator: str = "edge-tpu-like") -> None:
+        if accelerator not in accelerators():
+            valid = ", ".join(sorted(accelerators()))
+            raise KeyError(f"unknown ZigZag accelerator {accelerator!r}; valid: {valid}")
+        self.accelerator = accelerator
+        self.spec = accelerators()[accelerator]
+
+    def describe(self) -> dict[str, Any]:
+        """ZigZag version, accelerator, clock and where the clock comes from."""
+        return {
+            "backend": self.name,
+            "runtime_version": zigzag_version(),
+            "simulated": True,
+            "accelerator": self.accelerator,
+            "clock_mhz": self.spec["clock_mhz"],
+            "clock_source": self.spec["clock_source"],
+        }
+
+    def profile(self, onnx_bytes: bytes, protocol: MeasurementProtocol) -> BackendResult:
+        """Shape-infer the model, run ZigZag, convert cycles and pJ."""
+        model = prepare_onnx(onnx_bytes)
+        package = resources.files("zigzag")
+        hardware = str(package.joinpath(self.spec["hardware"]))
+        mapping = str(package.joinpath(self.spec["mapping"]))
+        logging.getLogger("zigzag").setLevel(logging.ERROR)
+        energy_pj, cycles, layers = _run_zigzag(model, hardware, mapping)
+        clock_mhz = float(self.spec["clock_mhz"])
+        return BackendResult(
+            measurement_kind="simulated",
+            runtime=self.runtime,
+            runtime_version=zigzag_version(),
+            threads=None,
+            cpu=self.accelerator,
+            clock_mhz=clock_mhz,
+            latency_ms=simulated_latency(cycles / (clock_mhz * 1e3)),
+            energy_mj=energy_pj * 1e-9,
+            extra={
+                "cycles": cycles,
+                "energy_pj": energy_pj,
+                "costed_layers": layers,
+                "latency_source": "ZigZag cost model (MAC layers only), minimal-latency mapping",
+            },
+        )
