@@ -2,10 +2,11 @@
 
 Each pass is a small function over a :class:`WorkGraph`:
 
-* BatchNormalization after a Conv (constant statistics, Conv output read once) folds into the
-  Conv's weight and bias. Both torch exporters already fold BN in eval mode (checked with torch
-  2.13: ``dynamo=False`` and ``dynamo=True`` both emit a biased Conv); folding here keeps models
-  exported in training mode or by other tools on the same IR.
+* BatchNormalization after a Conv or an ungrouped ConvTranspose (constant statistics, conv output
+  read once) folds into the conv's weight and bias. Checked with torch 2.13 in eval mode: both
+  exporters fold BN after a Conv; only the dynamo exporter folds BN after a ConvTranspose.
+  Folding here makes them agree and keeps models exported in training mode or by other tools on
+  the same IR.
 * ``MatMul(x, W)`` with a constant 2-D ``W`` (plus a following ``Add`` of a constant bias) and
   ``Gemm`` become one canonical ``Gemm`` with weight ``(N, K)`` (torch ``Linear`` layout) and an
   optional bias ``(N,)``; alpha/beta are folded into the constants.
@@ -56,12 +57,17 @@ def _consts(graph: WorkGraph, names: list[str]) -> list[np.ndarray] | None:
 
 
 def fold_batchnorm(graph: WorkGraph) -> None:
-    """Fold ``Conv -> BatchNormalization`` into the Conv's weight and bias."""
+    """Fold ``Conv|ConvTranspose -> BatchNormalization`` into the conv's weight and bias."""
     for bn in graph.walk():
         if bn.op != "BatchNormalization" or len(bn.inputs) < 5:
             continue
+        if any(o and graph.uses(o) for o in bn.outputs[1:]):  # training-mode statistics read
+            continue
         conv = graph.producer(bn.inputs[0])
-        if conv is None or conv.op != "Conv" or _single_reader(graph, bn.inputs[0]) is not bn:
+        if conv is None or _single_reader(graph, bn.inputs[0]) is not bn:
+            continue
+        transposed = conv.op == "ConvTranspose" and int(conv.attrs.get("group", 1)) == 1
+        if conv.op != "Conv" and not transposed:
             continue
         params = _consts(graph, bn.inputs[1:5])
         weight = conv.inputs[1] if len(conv.inputs) > 1 else ""
@@ -72,7 +78,10 @@ def fold_batchnorm(graph: WorkGraph) -> None:
         w = graph.consts[weight]
         has_bias = len(conv.inputs) > 2 and graph.is_const(conv.inputs[2])
         bias = graph.consts[conv.inputs[2]].astype(np.float64) if has_bias else 0.0
-        new_w = (w * factor.reshape(-1, *([1] * (w.ndim - 1)))).astype(w.dtype)
+        axis_shape = (1, -1) if transposed else (-1,)  # output channels: axis 1 / axis 0
+        new_w = (w * factor.reshape(*axis_shape, *([1] * (w.ndim - len(axis_shape))))).astype(
+            w.dtype
+        )
         new_b = ((bias - mean) * factor + shift).astype(w.dtype)
         conv.inputs = [
             conv.inputs[0],

@@ -9,8 +9,8 @@ node goes through :class:`predictor.ir.builder.GraphBuilder`.
 The two torch exporters (TorchScript ``dynamo=False`` and ``torch.export`` ``dynamo=True``) give
 equal IRs for the same network. BatchNorm: both exporters fold an eval-mode BatchNorm that follows
 a Conv into the Conv (checked with torch 2.13); the importer folds any remaining ``Conv ->
-BatchNormalization`` pair the same way so models exported in training mode or by other tools
-agree with them.
+BatchNormalization`` pair the same way (and BN after an ungrouped ConvTranspose, which only the
+dynamo exporter folds), so models exported in training mode or by other tools agree with them.
 
 Weights are the constant data inputs of a node (initializers and folded constants, excluding
 configuration inputs such as Reshape shapes or Slice bounds); a constant of one element is

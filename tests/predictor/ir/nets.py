@@ -203,6 +203,43 @@ class MLP(nn.Module):
         return self.b(nn.functional.gelu(self.a(x)))
 
 
+class MiscOps(nn.Module):
+    """SiLU, ConvTranspose + BN, nearest resize, pad/slice, concat, avg pool, embedding, LayerNorm,
+    tanh-GELU, BatchNorm1d after Linear, mean and softmax."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(8, 16, 3, padding=1)
+        self.up = nn.ConvTranspose2d(16, 8, 2, stride=2)
+        self.bn = nn.BatchNorm2d(8)
+        self.pool = nn.AvgPool2d(2)
+        self.emb = nn.Embedding(20, 8)
+        self.norm = nn.LayerNorm(8)
+        self.fc = nn.Linear(8, 4)
+        self.bn1d = nn.BatchNorm1d(4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.bn(self.up(nn.functional.silu(self.conv(x))))
+        y = nn.functional.interpolate(y, scale_factor=0.5, mode="nearest")
+        y = torch.cat([y, nn.functional.pad(x, (1, 1, 1, 1))[:, :, 1:-1, 1:-1]], dim=1)
+        y = self.pool(y).flatten(2).transpose(1, 2)
+        y = y[..., :8] + self.emb(torch.arange(y.shape[1]) % 20)
+        y = self.fc(nn.functional.gelu(self.norm(y), approximate="tanh")).mean(1)
+        return torch.softmax(self.bn1d(y), -1)
+
+
+class TinyTransformer(nn.Module):
+    """Two post-norm nn.TransformerEncoder layers (MHA + feed-forward)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(32, 4, 64, dropout=0.0, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+
 def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
     """Random non-zero parameters and BN statistics (as a trained network would have)."""
     generator = torch.Generator().manual_seed(seed)
@@ -236,12 +273,29 @@ def export_onnx(model: nn.Module, x: torch.Tensor, *, dynamo: bool) -> bytes:
 # ---------------------------------------------------------------- analytic MACs
 
 
+_COUNTED = (
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+    nn.Linear,
+    nn.MultiheadAttention,
+)
+
+
 def _layer_macs(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
     if isinstance(module, nn.Conv1d | nn.Conv2d | nn.Conv3d):
         kernel = math.prod(module.kernel_size)
         return out.numel() * (module.in_channels // module.groups) * kernel
+    if isinstance(module, nn.ConvTranspose1d | nn.ConvTranspose2d | nn.ConvTranspose3d):
+        kernel = math.prod(module.kernel_size)
+        return inp.numel() * (module.out_channels // module.groups) * kernel
     if isinstance(module, nn.Linear):
         return out.numel() * module.in_features
+    if isinstance(module, nn.MultiheadAttention):  # batch_first (B, L, E) inputs
+        return mha_macs(inp.shape[0], inp.shape[1], module.embed_dim)
     return 0
 
 
@@ -255,7 +309,7 @@ def analytic_macs(model: nn.Module, x: torch.Tensor) -> int:
         total += _layer_macs(module, args[0], out)
 
     for module in model.modules():
-        is_layer = isinstance(module, nn.Conv1d | nn.Conv2d | nn.Conv3d | nn.Linear)
+        is_layer = isinstance(module, _COUNTED)
         # MHA's out_proj is counted by mha_macs (its forward is never called as a module)
         if is_layer and not any(module is getattr(m, "out_proj", None) for m in model.modules()):
             hooks.append(module.register_forward_hook(hook))
@@ -286,8 +340,6 @@ def recurrent_macs(
 
 
 def _special_macs(model: nn.Module, x: torch.Tensor) -> int:
-    if isinstance(model, TorchMHA):
-        return mha_macs(x.shape[0], x.shape[1], model.attn.embed_dim)
     if isinstance(model, ManualAttention):
         return 2 * x.shape[0] * x.shape[1] * x.shape[1] * model.dim
     if isinstance(model, Recurrent):
@@ -310,6 +362,8 @@ SMALL_NETS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
     "gru_1x_bi": (lambda: Recurrent("gru", 1, True), (7, 3, 12)),
     "gru_2x_uni": (lambda: Recurrent("gru", 2, False), (7, 3, 12)),
     "mlp": (MLP, (2, 5, 16)),
+    "misc_ops": (MiscOps, (2, 8, 8, 8)),
+    "tiny_transformer": (TinyTransformer, (2, 10, 32)),
     "resnet18_64": (lambda: ResNet18(num_classes=10), (1, 3, 64, 64)),
     "mobilenetv2_64": (lambda: MobileNetV2(num_classes=10), (1, 3, 64, 64)),
 }
