@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from service.dashboard import auth, routes
-from service.dashboard.accuracy import DominantOps
+from service.dashboard.ops import DominantOps
 from service.dashboard.render import STATIC_DIR
 
 

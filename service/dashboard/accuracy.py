@@ -8,16 +8,34 @@ bounded sample for the scatter plot).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, Subquery, case, cast, func, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    FromClause,
+    Integer,
+    MetaData,
+    String,
+    Subquery,
+    Table,
+    case,
+    cast,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from service.dashboard.queries import op_costs
 from service.models import Measurement, Model, PredictionLog
 
 #: Measurement column holding the measured value of each predicted metric.
@@ -60,7 +78,12 @@ class ErrorStats:
     within_10_pct: float
 
 
-def pairs(metric: str, device: str | None = None, version: str | None = None) -> Subquery:
+def pairs(
+    metric: str,
+    device: str | None = None,
+    version: str | None = None,
+    since: datetime | None = None,
+) -> Subquery:
     """Logged predictions of ``metric`` joined to the measurement that checks them.
 
     Columns: ``device``, ``model_id``, ``version``, ``day`` (UTC date), ``log_id``,
@@ -105,19 +128,51 @@ def pairs(metric: str, device: str | None = None, version: str | None = None) ->
         query = query.where(PredictionLog.device == device)
     if version is not None:
         query = query.where(PredictionLog.predictor_version == version)
+    if since is not None:
+        query = query.where(PredictionLog.created_at >= since)
     return query.subquery()
 
 
-def _abs_rel(p: Subquery) -> Any:
+@contextmanager
+def materialized(session: Session, p: Subquery) -> Iterator[Table]:
+    """The rows of :func:`pairs` copied once into a temporary table, dropped afterwards.
+
+    Pairing costs one correlated lookup per logged prediction; a page that aggregates the same
+    pairs several ways pays it once.
+    """
+    table = Table(
+        f"dashboard_pairs_{uuid.uuid4().hex[:12]}",
+        MetaData(),
+        Column("device", String(64)),
+        Column("model_id", String(64)),
+        Column("version", String(128)),
+        Column("day", String(10)),
+        Column("log_id", BigInteger),
+        Column("predicted", Float),
+        Column("actual", Float),
+        Column("family", String(64)),
+        prefixes=["TEMPORARY"],
+    )
+    connection = session.connection()
+    table.create(connection)
+    try:
+        columns = [c.name for c in table.c]
+        connection.execute(insert(table).from_select(columns, select(*(p.c[c] for c in columns))))
+        yield table
+    finally:
+        table.drop(connection)
+
+
+def abs_rel(p: FromClause) -> Any:
     return func.abs(p.c.predicted - p.c.actual) / p.c.actual
 
 
-def _stats_columns(p: Subquery) -> tuple[Any, Any, Any]:
-    abs_rel = _abs_rel(p)
+def _stats_columns(p: FromClause) -> tuple[Any, Any, Any]:
+    rel = abs_rel(p)
     return (
         func.count().label("n"),
-        func.avg(abs_rel).label("mape"),
-        func.avg(case((abs_rel <= 0.1, 1.0), else_=0.0)).label("within"),
+        func.avg(rel).label("mape"),
+        func.avg(case((rel <= 0.1, 1.0), else_=0.0)).label("within"),
     )
 
 
@@ -126,7 +181,7 @@ def _stats(key: Any, n: Any, mape: Any, within: Any) -> ErrorStats:
 
 
 def error_by(
-    session: Session, p: Subquery, column: str, limit: int | None = None
+    session: Session, p: FromClause, column: str, limit: int | None = None
 ) -> list[ErrorStats]:
     """Error grouped by one column of ``p`` (``version``, ``family``, ``device``, ``model_id``).
 
@@ -140,7 +195,7 @@ def error_by(
     return [_stats(*row) for row in session.execute(query)]
 
 
-def error_by_version_day(session: Session, p: Subquery) -> list[tuple[str, str, float, int]]:
+def error_by_version_day(session: Session, p: FromClause) -> list[tuple[str, str, float, int]]:
     """(version, UTC day, MAPE %, count) for every version and day with pairs."""
     n, mape, _ = _stats_columns(p)
     query = (
@@ -151,7 +206,7 @@ def error_by_version_day(session: Session, p: Subquery) -> list[tuple[str, str, 
     return [(str(v), str(d), 100.0 * float(m), int(k)) for v, d, m, k in session.execute(query)]
 
 
-def residual_histogram(session: Session, p: Subquery) -> list[tuple[float, int]]:
+def residual_histogram(session: Session, p: FromClause) -> list[tuple[float, int]]:
     """(bucket lower edge, count) of the signed relative error (predicted - measured) / measured.
 
     Buckets are :data:`BUCKET_WIDTH` wide; errors beyond ±:data:`BUCKET_LIMIT` fall into the
@@ -184,20 +239,20 @@ class WorstModel:
     actual: float
 
 
-def worst_models(session: Session, p: Subquery, limit: int = 15) -> list[WorstModel]:
+def worst_models(session: Session, p: FromClause, limit: int = 15) -> list[WorstModel]:
     """The ``limit`` models with the largest mean absolute percentage error."""
-    abs_rel = _abs_rel(p)
+    rel = abs_rel(p)
     query = (
         select(
             p.c.model_id,
             func.max(p.c.family),
             func.count(),
-            func.avg(abs_rel).label("mape"),
+            func.avg(rel).label("mape"),
             func.avg(p.c.predicted),
             func.avg(p.c.actual),
         )
         .group_by(p.c.model_id)
-        .order_by(func.avg(abs_rel).desc(), p.c.model_id)
+        .order_by(func.avg(rel).desc(), p.c.model_id)
         .limit(limit)
     )
     return [
@@ -206,7 +261,7 @@ def worst_models(session: Session, p: Subquery, limit: int = 15) -> list[WorstMo
     ]
 
 
-def scatter_sample(session: Session, p: Subquery) -> list[tuple[float, float, str]]:
+def scatter_sample(session: Session, p: FromClause) -> list[tuple[float, float, str]]:
     """(measured, predicted, family) of the :data:`SCATTER_POINTS` most recent pairs."""
     query = (
         select(p.c.actual, p.c.predicted, p.c.family)
@@ -215,65 +270,3 @@ def scatter_sample(session: Session, p: Subquery) -> list[tuple[float, float, st
         .limit(SCATTER_POINTS)
     )
     return [(float(a), float(pr), str(f)) for a, pr, f in session.execute(query)]
-
-
-class DominantOps:
-    """Model id -> op type with the most FLOPs, remembered per process (ids are content hashes).
-
-    Only the IRs of models not seen before are read from the database.
-    """
-
-    def __init__(self, max_entries: int = 200_000) -> None:
-        self._ops: dict[str, str] = {}
-        self._max = max_entries
-
-    def lookup(self, session: Session, model_ids: list[str]) -> dict[str, str]:
-        """Dominant op type of each of ``model_ids`` (``'unknown'`` for models not stored)."""
-        missing = [m for m in model_ids if m not in self._ops]
-        if len(self._ops) + len(missing) > self._max:
-            self._ops.clear()
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
-            for model_id, ir_json in session.execute(
-                select(Model.id, Model.ir_json).where(Model.id.in_(chunk))
-            ):
-                costs = op_costs(ir_json)
-                self._ops[model_id] = costs[0][0] if costs else "unknown"
-        return {m: self._ops.get(m, "unknown") for m in model_ids}
-
-
-def error_by_dominant_op(
-    session: Session, p: Subquery, ops: DominantOps, max_models: int = 2000
-) -> list[ErrorStats]:
-    """Error grouped by each model's dominant op type (FLOPs), over the most-paired models.
-
-    The per-model sums come from SQL; only the (at most ``max_models``) per-model rows are
-    folded into op types here.
-    """
-    abs_rel = _abs_rel(p)
-    query = (
-        select(
-            p.c.model_id,
-            func.count().label("n"),
-            func.sum(abs_rel),
-            func.sum(case((abs_rel <= 0.1, 1.0), else_=0.0)),
-        )
-        .group_by(p.c.model_id)
-        .order_by(func.count().desc(), p.c.model_id)
-        .limit(max_models)
-    )
-    rows = list(session.execute(query))
-    dominant = ops.lookup(session, [str(r[0]) for r in rows])
-    totals: dict[str, list[float]] = {}
-    for model_id, n, err_sum, within_sum in rows:
-        entry = totals.setdefault(dominant[str(model_id)], [0.0, 0.0, 0.0])
-        entry[0] += int(n)
-        entry[1] += float(err_sum)
-        entry[2] += float(within_sum)
-    return sorted(
-        (
-            ErrorStats(op, int(n), 100.0 * err / n, 100.0 * within / n)
-            for op, (n, err, within) in totals.items()
-        ),
-        key=lambda s: (-s.n, s.key),
-    )

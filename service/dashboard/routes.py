@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from predictor.api import Metric
 from service.api.deps import State
 from service.crud import predictors as predictor_crud
-from service.dashboard import accuracy, charts, queries
+from service.dashboard import accuracy, charts, ops, queries
 from service.dashboard.auth import Viewer
 from service.dashboard.render import render
 from service.models import Device, Measurement, Model, PredictionLog, utcnow
@@ -19,6 +20,8 @@ from service.models import Device, Measurement, Model, PredictionLog, utcnow
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 METRIC_UNITS: dict[str, str] = {"latency_ms": "ms", "energy_mj": "mJ", "peak_memory_bytes": "B"}
+#: The overview's live error of the active predictor covers predictions of the last days.
+LIVE_WINDOW_DAYS = 7
 
 
 def held_out_by_device(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -49,13 +52,14 @@ def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
     }
 
 
-def _active_predictor(session: Session) -> dict[str, Any] | None:
+def _active_predictor(session: Session, now: datetime) -> dict[str, Any] | None:
     active = predictor_crud.active(session)
     if active is None:
         return None
-    live = accuracy.error_by(
-        session, accuracy.pairs("latency_ms", version=active.version), "device"
-    )
+    since = now - timedelta(days=LIVE_WINDOW_DAYS)
+    recent = accuracy.pairs("latency_ms", version=active.version, since=since)
+    with accuracy.materialized(session, recent) as p:  # lets SQLite range-scan created_at
+        live = accuracy.error_by(session, p, "device")
     return {
         "row": active,
         "held_out": held_out_by_device(active.metrics),
@@ -78,7 +82,8 @@ def overview(request: Request, state: State, _viewer: Viewer) -> HTMLResponse:
             "n_models": queries.count_rows(session, Model),
             "n_predictions": queries.count_rows(session, PredictionLog),
             "per_day": charts.per_day(queries.measurements_per_day(session, now)),
-            "active": _active_predictor(session),
+            "active": _active_predictor(session, now),
+            "live_window_days": LIVE_WINDOW_DAYS,
             "online_window_s": queries.ONLINE_WINDOW_S,
             "server_url": str(request.base_url).rstrip("/"),
         }
@@ -86,30 +91,29 @@ def overview(request: Request, state: State, _viewer: Viewer) -> HTMLResponse:
 
 
 def _device_analysis(
-    session: Session, name: str, metric: str, ops: accuracy.DominantOps
+    session: Session, name: str, metric: str, dominant: ops.DominantOps
 ) -> dict[str, Any]:
-    p = accuracy.pairs(metric, device=name)
-    by_version = accuracy.error_by(session, p, "version")
-    if not by_version:
-        return {"has_pairs": False}
-    buckets = accuracy.residual_histogram(session, p)
-    by_op = accuracy.error_by_dominant_op(session, p, ops)
-    return {
-        "has_pairs": True,
-        "by_version": by_version,
-        "n_pairs": sum(s.n for s in by_version),
-        "scatter": charts.scatter(accuracy.scatter_sample(session, p), METRIC_UNITS[metric]),
-        "over_time": charts.error_over_time(accuracy.error_by_version_day(session, p)),
-        "by_family": charts.error_bars(accuracy.error_by(session, p, "family")),
-        "by_op": charts.error_bars(by_op),
-        "residuals": charts.histogram(buckets, accuracy.BUCKET_WIDTH),
-        "worst": accuracy.worst_models(session, p),
-    }
+    with accuracy.materialized(session, accuracy.pairs(metric, device=name)) as p:
+        by_version = accuracy.error_by(session, p, "version")
+        if not by_version:
+            return {"has_pairs": False}
+        buckets = accuracy.residual_histogram(session, p)
+        return {
+            "has_pairs": True,
+            "by_version": by_version,
+            "n_pairs": sum(s.n for s in by_version),
+            "scatter": charts.scatter(accuracy.scatter_sample(session, p), METRIC_UNITS[metric]),
+            "over_time": charts.error_over_time(accuracy.error_by_version_day(session, p)),
+            "by_family": charts.error_bars(accuracy.error_by(session, p, "family")),
+            "by_op": charts.error_bars(ops.error_by_dominant_op(session, p, dominant)),
+            "residuals": charts.histogram(buckets, accuracy.BUCKET_WIDTH),
+            "worst": accuracy.worst_models(session, p),
+        }
 
 
-def _dominant_ops(request: Request) -> accuracy.DominantOps:
-    ops: accuracy.DominantOps = request.app.state.perfloop_dashboard_ops
-    return ops
+def _dominant_ops(request: Request) -> ops.DominantOps:
+    dominant: ops.DominantOps = request.app.state.perfloop_dashboard_ops
+    return dominant
 
 
 @router.get("/devices/{name}", response_class=HTMLResponse)
