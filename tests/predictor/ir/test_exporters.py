@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import warnings
 from collections.abc import Callable
 
 import pytest
 import torch
 
+from predictor.errors import DynamicShapeError
 from predictor.ir.onnx_import import ir_from_onnx
 
 from .conftest import Exported
@@ -59,3 +62,25 @@ def test_linear_weight_layout_is_canonical(exported: Callable[[str], Exported]) 
     gemms = [n for n in graph.nodes if n.op_type == "Gemm"]
     assert [g.weights[0].shape for g in gemms] == [(48, 16), (16, 48)]
     assert [g.weights[1].shape for g in gemms] == [(48,), (16,)]
+
+
+@pytest.mark.parametrize("name", ["manual_attention", "lstm_2x_bi", "mobilenetv2_64"])
+def test_dynamic_batch_export_with_input_shapes_equals_static(
+    name: str, exported: Callable[[str], Exported]
+) -> None:
+    net = exported(name)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            net.model,
+            (net.x,),
+            buffer,  # type: ignore[arg-type]
+            dynamo=False,
+            input_names=["x"],
+            dynamic_axes={"x": {0: "batch"}},
+        )
+    with pytest.raises(DynamicShapeError):
+        ir_from_onnx(buffer.getvalue())
+    dynamic = ir_from_onnx(buffer.getvalue(), input_shapes={"x": tuple(net.x.shape)})
+    assert dynamic == ir_from_onnx(net.torchscript)
