@@ -112,9 +112,41 @@ def serve(
     uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
+def bench_api(
+    data: str | None = typer.Option(None, help="NAS-Bench-201 latency table (default: shared)."),
+    column: str = typer.Option("gold_6240", help="Device column whose latencies train on."),
+    models: int = typer.Option(1000, help="Models per batch prediction request."),
+    clients: int = typer.Option(16, help="Concurrent single-model clients."),
+    requests: int = typer.Option(50, help="Requests per concurrent client."),
+    uploads: int = typer.Option(8, help="Exported NB201 ONNX files to upload."),
+    json_out: str | None = typer.Option(None, "--json", help="Write the figures here."),
+) -> None:
+    """Service HTTP benchmark: batch predictions/s, single-model p50/p99, upload throughput."""
+    import json
+    from pathlib import Path
+
+    from service.bench_api import BenchConfig, default_table, run_benchmark
+
+    table = Path(data) if data else default_table()
+    cfg = BenchConfig(
+        data=table,
+        device_column=column,
+        models=models,
+        clients=clients,
+        requests_per_client=requests,
+        uploads=uploads,
+    )
+    result = run_benchmark(cfg)
+    text = json.dumps(result, indent=2)
+    if json_out:
+        Path(json_out).write_text(text + "\n")
+    typer.echo(text)
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the service commands to the root CLI."""
     app.command("serve")(serve)
     app.add_typer(db_app, name="db")
     app.add_typer(token_app, name="token")
     app.add_typer(predictors_app, name="predictors")
+    bench.command("api")(bench_api)
