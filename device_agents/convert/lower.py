@@ -3,7 +3,8 @@
 Supported ONNX operators (after onnxruntime's basic optimiser has folded constants, fused Conv +
 BatchNormalization and removed Identity / Dropout):
 
-* Conv (2-D; regular or depthwise, any stride / dilation / padding) -> CONV_2D, DEPTHWISE_CONV_2D
+* Conv (2-D; regular, depthwise or grouped, any stride / dilation / padding) -> CONV_2D,
+  DEPTHWISE_CONV_2D, or SPLIT + CONV_2D per group + CONCATENATION
 * Gemm (alpha = beta = 1, transA = 0), MatMul with a constant 2-D weight -> FULLY_CONNECTED
 * Add, Sub, Mul, Div (by a constant) -> ADD, MUL; BatchNormalization -> MUL + ADD
 * Relu, Clip (0..6, 0..inf, -1..1) -> RELU / RELU6 / RELU_N1_TO_1 (fused into the producer when
@@ -13,7 +14,8 @@ BatchNormalization and removed Identity / Dropout):
 * MaxPool, AveragePool (SAME / VALID padding) -> MAX_POOL_2D, AVERAGE_POOL_2D
 * GlobalAveragePool, ReduceMean over H, W -> MEAN
 * Reshape, Flatten, Squeeze, Unsqueeze -> RESHAPE (+ TRANSPOSE when NCHW order matters)
-* Concat -> CONCATENATION, Pad (constant zero) -> PAD, Identity / Dropout -> removed
+* Concat -> CONCATENATION, Transpose -> TRANSPOSE, Pad (constant zero) -> PAD,
+  Identity / Dropout -> removed
 
 Anything else raises :class:`UnsupportedModelError` naming the operator and its node.
 """
@@ -61,6 +63,7 @@ LOWERERS: dict[str, Lowerer] = {
     "Squeeze": ew.lower_reshape,
     "Unsqueeze": ew.lower_reshape,
     "Concat": ew.lower_concat,
+    "Transpose": ew.lower_transpose,
     "Pad": ew.lower_pad,
 }
 PASS_THROUGH = {"Identity", "Dropout"}

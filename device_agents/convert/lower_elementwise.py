@@ -165,6 +165,17 @@ def _emit_reshape(
     ctx.emit(node, "RESHAPE", [src, shape_name], [out], options)
 
 
+def lower_transpose(ctx: LoweringContext, node: onnx.NodeProto) -> None:
+    """Transpose -> TRANSPOSE (a 4-D permutation is rewritten for NHWC tensors)."""
+    rank = len(ctx.shape(node.input[0]))
+    perm = list(ctx.attr(node, "perm", list(reversed(range(rank)))))
+    if rank == 4:
+        perm = [NHWC_TO_NCHW[perm[NCHW_TO_NHWC[i]]] for i in range(4)]
+    src = ctx.activation(node.input[0])
+    perm_name = ctx.graph.const(ctx.fresh("perm"), np.array(perm, np.int32), "int32")
+    ctx.emit(node, "TRANSPOSE", [src, perm_name], [ctx.activation(node.output[0])])
+
+
 def lower_concat(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     """Concat of activations -> CONCATENATION (channel axis 1 becomes NHWC axis 3)."""
     rank = len(ctx.shape(node.output[0]))

@@ -63,16 +63,36 @@ def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     cin = cin_per_group * group
     depthwise = group > 1 and cin_per_group == 1 and group == cin
     if group > 1 and not depthwise:
-        raise ctx.unsupported(node, f"is a grouped convolution (group={group}), not supported")
+        _grouped_conv(ctx, node, weight, group)
+        return
     bias = ctx.const_value(node, 2)
     bias = np.zeros(cout, np.float32) if bias is None else bias.astype(np.float32)
-    src = ctx.activation(node.input[0])
-    _, h, w, _ = ctx.graph.tensors[src].shape
-    mode, pads = padding_mode(ctx, node, (h, w), (kh, kw))
-    if any(pads):
-        src = _explicit_pad(ctx, node, src, pads)
+    src = _padded_input(ctx, node, ctx.activation(node.input[0]), kh, kw)
     act, out_name = ctx.fuse_activation(node)
-    out = ctx.activation(out_name)
+    _emit_conv(ctx, node, src, weight, bias, ctx.activation(out_name), act, depthwise)
+
+
+def _padded_input(ctx: LoweringContext, node: onnx.NodeProto, src: str, kh: int, kw: int) -> str:
+    _, h, w, _ = ctx.graph.tensors[src].shape
+    _, pads = padding_mode(ctx, node, (h, w), (kh, kw))
+    return _explicit_pad(ctx, node, src, pads) if any(pads) else src
+
+
+def _emit_conv(
+    ctx: LoweringContext,
+    node: onnx.NodeProto,
+    src: str,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    out: str,
+    act: str,
+    depthwise: bool,
+) -> None:
+    cout, _, kh, kw = weight.shape
+    cin = ctx.graph.tensors[src].shape[3]
+    _, h, w, _ = ctx.graph.tensors[ctx.activation(node.input[0])].shape
+    mode, pads = padding_mode(ctx, node, (h, w), (kh, kw))
+    mode = "VALID" if any(pads) else mode
     strides = list(ctx.attr(node, "strides", [1, 1]))
     dilations = list(ctx.attr(node, "dilations", [1, 1]))
     fields = {
@@ -93,6 +113,32 @@ def lower_conv(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     w_name = ctx.graph.const(ctx.fresh(f"{node.name}_weight"), np.ascontiguousarray(w_t))
     b_name = ctx.graph.const(ctx.fresh(f"{node.name}_bias"), bias)
     ctx.emit(node, opcode, [src, w_name, b_name], [out], (options, fields))
+
+
+def _grouped_conv(
+    ctx: LoweringContext, node: onnx.NodeProto, weight: np.ndarray, group: int
+) -> None:
+    """Grouped convolution -> SPLIT on channels, one CONV_2D per group, CONCATENATION."""
+    cout, _, kh, kw = weight.shape
+    bias = ctx.const_value(node, 2)
+    bias = np.zeros(cout, np.float32) if bias is None else bias.astype(np.float32)
+    src = _padded_input(ctx, node, ctx.activation(node.input[0]), kh, kw)
+    n, h, w, cin = ctx.graph.tensors[src].shape
+    parts = [ctx.temp("group_in", (n, h, w, cin // group), node.input[0]) for _ in range(group)]
+    axis = ctx.graph.const(ctx.fresh("split_axis"), np.array(3, np.int32), "int32")
+    ctx.emit(node, "SPLIT", [axis, src], parts, ("SplitOptions", {"NumSplits": group}))
+    act, out_name = ctx.fuse_activation(node)
+    out = ctx.activation(out_name)
+    on, oh, ow, _ = ctx.graph.tensors[out].shape
+    per = cout // group
+    outs = []
+    for g, part in enumerate(parts):
+        piece = ctx.temp("group_out", (on, oh, ow, per), out_name)
+        w_g, b_g = weight[g * per : (g + 1) * per], bias[g * per : (g + 1) * per]
+        _emit_conv(ctx, node, part, w_g, b_g, piece, act, depthwise=False)
+        outs.append(piece)
+    options = ("ConcatenationOptions", {"Axis": 3, "FusedActivationFunction": "NONE"})
+    ctx.emit(node, "CONCATENATION", outs, [out], options)
 
 
 def lower_gemm(ctx: LoweringContext, node: onnx.NodeProto) -> None:

@@ -18,7 +18,15 @@ import onnxruntime as ort
 from device_agents.convert.ir import Graph, Quant, Tensor
 from device_agents.onnx_inputs import random_inputs
 
-SHARED = {"RESHAPE", "TRANSPOSE", "PAD", "MAX_POOL_2D", "AVERAGE_POOL_2D", "CONCATENATION"}
+SHARED = {
+    "RESHAPE",
+    "TRANSPOSE",
+    "PAD",
+    "MAX_POOL_2D",
+    "AVERAGE_POOL_2D",
+    "CONCATENATION",
+    "SPLIT",
+}
 FIXED = {
     "SOFTMAX": (1.0 / 256.0, -128),
     "LOGISTIC": (1.0 / 256.0, -128),
@@ -80,7 +88,7 @@ def _assign_activations(graph: Graph, ranges: dict[str, tuple[float, float]]) ->
     fixed: dict[str, tuple[float, int]] = {}
     for op in graph.operators:
         if op.opcode in SHARED:
-            for name in op.inputs:
+            for name in [*op.inputs, *op.outputs[1:]]:
                 if graph.tensors[name].data is None:
                     groups.union(name, op.outputs[0])
         if op.opcode in FIXED:
