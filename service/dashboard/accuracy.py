@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
@@ -95,6 +96,38 @@ def pairs(
     if metric not in METRIC_COLUMNS:
         raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(METRIC_COLUMNS)}")
     column = METRIC_COLUMNS[metric]
+    logged = _logged(column, metric, device, version, since)
+    actual = cast(getattr(Measurement, column), Float)
+    query = (
+        select(
+            logged.c.device,
+            logged.c.model_id,
+            logged.c.version,
+            func.date(logged.c.created_at).label("day"),
+            logged.c.log_id,
+            logged.c.predicted,
+            actual.label("actual"),
+            func.coalesce(Model.family, "unknown").label("family"),
+        )
+        .join(Measurement, Measurement.id == logged.c.measurement_id)
+        .outerjoin(Model, Model.id == logged.c.model_id)
+        .where(actual > 0)
+    )
+    return query.subquery()
+
+
+def _logged(
+    column: str,
+    metric: str,
+    device: str | None,
+    version: str | None,
+    since: datetime | None,
+) -> Subquery:
+    """Logged predictions with the id of the first later measurement, computed once per row.
+
+    A derived table (materialised on PostgreSQL by ``OFFSET 0``) so the correlated lookup is
+    not evaluated again inside the join condition.
+    """
     later = aliased(Measurement)
     first_after = (
         select(func.min(later.id))
@@ -107,30 +140,22 @@ def pairs(
         .correlate(PredictionLog)
         .scalar_subquery()
     )
-    actual = cast(getattr(Measurement, column), Float)
-    query = (
-        select(
-            PredictionLog.device.label("device"),
-            PredictionLog.model_id.label("model_id"),
-            PredictionLog.predictor_version.label("version"),
-            func.date(PredictionLog.created_at).label("day"),
-            PredictionLog.id.label("log_id"),
-            PredictionLog.mean.label("predicted"),
-            actual.label("actual"),
-            func.coalesce(Model.family, "unknown").label("family"),
-        )
-        .select_from(PredictionLog)
-        .join(Measurement, Measurement.id == first_after)
-        .outerjoin(Model, Model.id == PredictionLog.model_id)
-        .where(PredictionLog.metric == metric, PredictionLog.model_id.is_not(None), actual > 0)
-    )
+    query = select(
+        PredictionLog.device.label("device"),
+        PredictionLog.model_id.label("model_id"),
+        PredictionLog.predictor_version.label("version"),
+        PredictionLog.created_at.label("created_at"),
+        PredictionLog.id.label("log_id"),
+        PredictionLog.mean.label("predicted"),
+        first_after.label("measurement_id"),
+    ).where(PredictionLog.metric == metric, PredictionLog.model_id.is_not(None))
     if device is not None:
         query = query.where(PredictionLog.device == device)
     if version is not None:
         query = query.where(PredictionLog.predictor_version == version)
     if since is not None:
         query = query.where(PredictionLog.created_at >= since)
-    return query.subquery()
+    return query.offset(0).subquery("logged")
 
 
 @contextmanager
@@ -154,6 +179,10 @@ def materialized(session: Session, p: Subquery) -> Iterator[Table]:
         prefixes=["TEMPORARY"],
     )
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # The correlated lookup inflates the cost estimate past jit_above_cost; compiling the
+        # plan then takes longer (seconds) than running it. Only this transaction is affected.
+        connection.execute(text("SET LOCAL jit = off"))
     table.create(connection)
     try:
         columns = [c.name for c in table.c]

@@ -119,8 +119,10 @@ def _measurement(i: int, model_id: str, device: str, actual: float, at: Any) -> 
     }
 
 
-def time_pages(client: TestClient, token: str, repeats: int) -> dict[str, tuple[float, float]]:
-    """(cold seconds, median warm seconds) per page."""
+def time_pages(
+    client: TestClient, token: str, repeats: int
+) -> dict[str, tuple[float, float, float]]:
+    """(cold seconds, median warm seconds, median warm CPU seconds of this process) per page."""
     pages = {
         "overview": "/dashboard",
         "device": f"/dashboard/devices/{DEVICES[0]}",
@@ -130,13 +132,14 @@ def time_pages(client: TestClient, token: str, repeats: int) -> dict[str, tuple[
     headers = {"Authorization": f"Bearer {token}"}
     results = {}
     for name, path in pages.items():
-        times = []
+        times, cpu = [], []
         for _ in range(repeats + 1):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(path, headers=headers)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
             response.raise_for_status()
-        results[name] = (times[0], statistics.median(times[1:]))
+        results[name] = (times[0], statistics.median(times[1:]), statistics.median(cpu[1:]))
     return results
 
 
@@ -158,8 +161,11 @@ def main() -> None:  # CLI entry point: prints its results
             token = create_token(session, "client")
         print(f"filled {args.measurements} measurements in {time.perf_counter() - start:.1f} s")
         client = TestClient(app)  # no lifespan: the synthetic versions have no artifacts
-        for page, (cold, warm) in time_pages(client, token, args.repeats).items():
-            print(f"{page:9s} cold {1000 * cold:8.1f} ms   warm median {1000 * warm:8.1f} ms")
+        for page, (cold, warm, cpu) in time_pages(client, token, args.repeats).items():
+            print(
+                f"{page:9s} cold {1000 * cold:7.1f} ms   warm median {1000 * warm:7.1f} ms"
+                f"   (CPU {1000 * cpu:7.1f} ms)"
+            )
         state.db.dispose()
 
 
