@@ -16,6 +16,8 @@ Each pass is a small function over a :class:`WorkGraph`:
   ``Reshape``; chains of reshapes collapse to one; reshapes that keep the shape disappear.
 * Adds of all-zero constants and all-zero Conv/Gemm biases disappear (exporters' optimisers
   remove some of them and not others).
+* Repeated weight-free nodes (same op, inputs, attributes and output shapes) collapse into one,
+  as the TorchScript exporter's CSE does and the dynamo exporter does not.
 * Unused optional outputs (LSTM ``Y_h``/``Y_c``, MaxPool indices, ...) and dead nodes go.
 """
 
@@ -40,6 +42,7 @@ def canonicalize(graph: WorkGraph) -> None:
     reduce_mean_to_global_pool(graph)
     canonical_reshapes(graph)
     drop_unused_outputs(graph)
+    eliminate_common_subexpressions(graph)
     remove_dead_nodes(graph)
 
 
@@ -270,6 +273,30 @@ def drop_unused_outputs(graph: WorkGraph) -> None:
             while len(keep) > 1 and not keep[-1]:
                 keep.pop()
             node.outputs = keep
+
+
+def eliminate_common_subexpressions(graph: WorkGraph) -> None:
+    """Merge weight-free nodes that compute the same thing from the same inputs."""
+    seen: dict[tuple[object, ...], OpNode] = {}
+    for node in graph.walk():
+        if not node.inputs or not all(v and not graph.is_const(v) for v in node.inputs):
+            continue
+        if node.op.startswith("Random"):
+            continue
+        key = (
+            node.op,
+            node.domain,
+            tuple(node.inputs),
+            repr(sorted(node.attrs.items())),
+            tuple(graph.shape(o) for o in node.outputs),
+        )
+        first = seen.setdefault(key, node)
+        if first is node:
+            continue
+        graph.remove(node)
+        for mine, theirs in zip(node.outputs, first.outputs, strict=True):
+            if mine:
+                graph.rename(mine, theirs)
 
 
 def remove_dead_nodes(graph: WorkGraph) -> None:

@@ -241,3 +241,20 @@ def test_shape_subgraph_folds_to_nothing() -> None:
     assert [n.op_type for n in ir.nodes] == ["Reshape"]
     assert ir.outputs[0].shape == (2, 12)
     assert ir.params == 0
+
+
+def test_repeated_weight_free_nodes_collapse() -> None:
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"]),
+        helper.make_node("Relu", ["x"], ["b"]),
+        helper.make_node("Add", ["a", "b"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "cse",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+    )
+    ir = ir_from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    assert [n.op_type for n in ir.nodes] == ["Relu", "Add"]
+    assert ir.edges == ((0, 1), (0, 1))
