@@ -1,6 +1,6 @@
 """Device-conditioned output heads.
 
-Additive head (latency, energy): ``value = softplus(b_d) + sum_v relu(h_v) . softplus(w_d)``, a
+Additive head (latency, energy): ``value = exp(b_d) + sum_v relu(h_v) . exp(w_d)``, a
 learned per-operator cost table summed over the graph (nn-Meter's kernel sum, learned end to end),
 positive by construction. Pooled head (peak memory): ``log value = mean_v(h_v) . w_d + u . a_d +
 b_d``. Both return natural-log predictions.
@@ -9,7 +9,6 @@ b_d``. Both return natural-log predictions.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -18,12 +17,12 @@ class AdditiveHead(nn.Module):
 
     def __init__(self, hidden: int, num_devices: int, init_log_value: float = 1.0) -> None:
         super().__init__()
-        self.weight = nn.Parameter(torch.randn(num_devices, hidden) * 0.1 - 4.0)
+        self.weight = nn.Parameter(torch.randn(num_devices, hidden) * 0.1 - 2.0)
         self.bias = nn.Parameter(torch.full((num_devices,), init_log_value - 2.0))
 
     def forward(self, summed: torch.Tensor) -> torch.Tensor:
         """Log predictions ``[B, D]`` from summed embeddings ``[B, hidden]``."""
-        value = summed @ F.softplus(self.weight).T + F.softplus(self.bias)
+        value = summed @ torch.exp(self.weight).T + torch.exp(self.bias)
         return torch.log(value + 1e-6)
 
 

@@ -1,0 +1,1 @@
+"""Accuracy benchmarks on the measured latency tables (few-shot and full-shot)."""

@@ -1,0 +1,180 @@
+"""Few-shot benchmark: meta-train on some devices, adapt to each test device from k samples.
+
+For each test device and seed, ``samples`` measured architectures (the space's reference
+architectures first, then random ones) are all the target-device data any method may use; every
+other architecture with a value on that device is the test set. perfloop and every baseline are
+scored on exactly the same support and test rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+
+from predictor.baselines.arch_features import onehot_positions
+from predictor.baselines.models import BASELINES, make_baseline
+from predictor.data.tables import LatencyTable
+from predictor.ensemble import Ensemble
+from predictor.features.featurizer import GRAPH_NUMERIC
+from predictor.fewshot import FewShotConfig, adapt_and_predict
+from predictor.metrics import score
+from predictor.training.fit import FitSettings, fit_ensemble
+
+logger = logging.getLogger(__name__)
+METHODS: tuple[str, ...] = ("perfloop", *BASELINES)
+SCORE_KEYS: tuple[str, ...] = ("spearman", "kendall", "mape", "acc_5", "acc_10", "coverage_90")
+
+
+@dataclass(frozen=True)
+class FewShotBench:
+    """What to run."""
+
+    space: str
+    train_devices: tuple[str, ...]
+    test_devices: tuple[str, ...]
+    samples: int = 10
+    seeds: int = 3
+    train_samples: int = 900
+    settings: FitSettings = field(default_factory=FitSettings)
+    fewshot: FewShotConfig = field(default_factory=FewShotConfig)
+
+
+@dataclass(frozen=True)
+class Features:
+    """Per-architecture inputs of perfloop and the baselines (rows = table rows)."""
+
+    graphs: list[Data]
+    basis: np.ndarray
+    macs: np.ndarray
+    tabular: np.ndarray
+
+    @staticmethod
+    def build(table: LatencyTable, graphs: list[Data]) -> Features:
+        """Stack the graph-level arrays and the (position, choice) one-hot."""
+        basis = torch.cat([g.basis for g in graphs]).double().numpy()
+        static = torch.cat([g.u_raw for g in graphs]).double().numpy()
+        macs = np.expm1(static[:, [GRAPH_NUMERIC.index("macs")]])
+        tabular = np.hstack([static, onehot_positions(table.archs)])
+        return Features(graphs, basis[:, basis.std(0) > 0], macs, tabular)
+
+
+def meta_train_targets(
+    table: LatencyTable, devices: Sequence[str], per_device: int, seed: int = 0
+) -> np.ndarray:
+    """``[rows, devices]`` latencies with only ``per_device`` random measured rows per device."""
+    rng = np.random.default_rng(seed)
+    out = np.full((len(table.archs), len(devices)), np.nan)
+    for j, device in enumerate(devices):
+        col = table.column(device)
+        measured = np.flatnonzero(np.isfinite(col))
+        pick = rng.choice(measured, min(per_device, len(measured)), replace=False)
+        out[pick, j] = col[pick]
+    return out
+
+
+def meta_train(table: LatencyTable, feats: Features, bench: FewShotBench) -> Ensemble:
+    """Fit the ensemble on the meta-train devices' sampled rows."""
+    targets = meta_train_targets(table, bench.train_devices, bench.train_samples)
+    rows = np.flatnonzero(np.isfinite(targets).any(axis=1))
+    return fit_ensemble(
+        [feats.graphs[i] for i in rows],
+        {"latency_ms": targets[rows]},
+        bench.train_devices,
+        bench.settings,
+    )
+
+
+def support_rows(measured: np.ndarray, refs: Sequence[int], k: int, seed: int) -> np.ndarray:
+    """``k`` support rows: measured reference rows first, then random measured rows."""
+    chosen = [r for r in refs if r in set(measured.tolist())][:k]
+    rest = np.setdiff1d(measured, chosen)
+    rng = np.random.default_rng(1000 + seed)
+    extra = rng.choice(rest, max(k - len(chosen), 0), replace=False)
+    return np.concatenate([np.asarray(chosen, dtype=np.int64), extra.astype(np.int64)])
+
+
+def _score_dict(
+    pred: np.ndarray, true: np.ndarray, lo: np.ndarray | None = None, hi: np.ndarray | None = None
+) -> dict[str, float | None]:
+    s = score(pred, true, lo, hi).as_dict()
+    return {k: s[k] for k in SCORE_KEYS}
+
+
+def device_scores(
+    y: np.ndarray,
+    member_log: np.ndarray,
+    feats: Features,
+    refs: Sequence[int],
+    bench: FewShotBench,
+) -> dict[str, dict[str, float | None]]:
+    """Mean over seeds of every method's scores on one device."""
+    measured = np.flatnonzero(np.isfinite(y))
+    runs: dict[str, list[dict[str, float | None]]] = {m: [] for m in METHODS}
+    inputs = {
+        "macs_linear": feats.macs,
+        "lookup_table": feats.tabular[:, len(GRAPH_NUMERIC) :],
+        "gbt": feats.tabular,
+    }
+    for seed in range(bench.seeds):
+        sup = support_rows(measured, refs, bench.samples, seed)
+        test = np.setdiff1d(measured, sup)
+        dist = adapt_and_predict(member_log, feats.basis, sup, y[sup], bench.fewshot)
+        runs["perfloop"].append(
+            _score_dict(dist.value[test], y[test], dist.lo[test], dist.hi[test])
+        )
+        for name in BASELINES:
+            model = make_baseline(name, seed).fit(inputs[name][sup], y[sup])  # type: ignore[arg-type]
+            runs[name].append(
+                _score_dict(np.maximum(model.predict(inputs[name][test]), 1e-9), y[test])
+            )
+    return {m: _mean_scores(r) for m, r in runs.items()}
+
+
+def _mean_scores(runs: list[dict[str, float | None]]) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for key in SCORE_KEYS:
+        vals = [r[key] for r in runs if r[key] is not None]
+        out[key] = float(np.mean(vals)) if vals else None  # type: ignore[arg-type]
+    return out
+
+
+def overall(
+    per_device: dict[str, dict[str, dict[str, float | None]]],
+) -> dict[str, dict[str, float | None]]:
+    """Mean over devices of each method's scores."""
+    return {m: _mean_scores([d[m] for d in per_device.values()]) for m in METHODS}
+
+
+def run_fewshot(
+    table: LatencyTable, graphs: list[Data], bench: FewShotBench, refs: Sequence[int] = ()
+) -> dict[str, object]:
+    """Meta-train, then score every method on every test device; JSON-ready result."""
+    start = time.perf_counter()
+    feats = Features.build(table, graphs)
+    ensemble = meta_train(table, feats, bench)
+    train_s = time.perf_counter() - start
+    member_log = ensemble.log_predict(feats.graphs, "latency_ms")
+    per_device = {
+        d: device_scores(table.column(d), member_log, feats, refs, bench)
+        for d in bench.test_devices
+    }
+    return {
+        "space": bench.space,
+        "samples": bench.samples,
+        "seeds": bench.seeds,
+        "train_devices": list(bench.train_devices),
+        "test_devices": list(bench.test_devices),
+        "train_samples_per_device": bench.train_samples,
+        "settings": bench.settings.to_dict(),
+        "fewshot": bench.fewshot.to_dict(),
+        "devices": per_device,
+        "overall": overall(per_device),
+        "train_time_s": train_s,
+        "wall_time_s": time.perf_counter() - start,
+    }

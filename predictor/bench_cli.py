@@ -1,0 +1,172 @@
+"""``perfloop bench fewshot``, ``perfloop bench fullshot`` and ``perfloop train`` (tables)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import typer
+
+SPACE_HELP = "Search space of the table: nasbench201 or fbnet."
+QUICK_ROWS = 150
+DATA_HELP = "Latency CSV (arch column + one column per device, ms; .gz ok); repeat to join."
+
+
+def _devices(
+    value: str | None, default: tuple[str, ...], available: tuple[str, ...]
+) -> tuple[str, ...]:
+    chosen = tuple(d.strip() for d in value.split(",") if d.strip()) if value else default
+    missing = [d for d in chosen if d not in available]
+    if missing:
+        raise typer.BadParameter(f"devices {missing} not in the data; devices: {list(available)}")
+    return chosen
+
+
+def _load(space: str, data: list[Path], quick: bool) -> tuple[Any, list[Any]]:
+    """Table (subsampled to QUICK_ROWS rows with --quick) and its featurized graphs."""
+    import numpy as np
+
+    from predictor.bench.graphs import graph_builder
+    from predictor.data.tables import LatencyTable, default_table_path, load_tables
+    from predictor.features.cache import featurize_archs
+
+    if space not in ("nasbench201", "fbnet"):
+        raise typer.BadParameter(f"space {space!r}; choose nasbench201 or fbnet")
+    try:
+        paths = data or [default_table_path(space)]
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--data") from exc
+    table = load_tables(paths)
+    if quick and len(table.archs) > QUICK_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(len(table.archs), QUICK_ROWS, replace=False))
+        table = LatencyTable(
+            tuple(table.archs[i] for i in rows), table.devices, table.latency_ms[rows]
+        )
+    name, to_ir = graph_builder(space)
+    return table, featurize_archs(name, list(table.archs), to_ir)
+
+
+def _print_table(title: str, result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from predictor.bench.fewshot import METHODS
+
+    t = Table(title=title)
+    t.add_column("device")
+    for m in METHODS:
+        t.add_column(f"{m} ρ / acc10")
+    rows = {**result["devices"], "MEAN": result["overall"]}
+    for device, scores in rows.items():
+        t.add_row(
+            device,
+            *[f"{scores[m]['spearman']:.3f} / {scores[m]['acc_10']:.2f}" for m in METHODS],
+        )
+    Console().print(t)
+
+
+def _write(result: dict[str, Any], out: Path | None) -> None:
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, sort_keys=True))
+        typer.echo(f"wrote {out}")
+
+
+def register_bench(app: typer.Typer, bench: typer.Typer) -> None:
+    """Add ``bench fewshot``, ``bench fullshot`` and ``train``."""
+    _register_fewshot(bench)
+    _register_fullshot(bench)
+    _register_train(app)
+
+
+def _register_fewshot(bench: typer.Typer) -> None:
+    @bench.command("fewshot")
+    def fewshot(
+        space: str = typer.Option("nasbench201", "--space", help=SPACE_HELP),
+        data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
+        train_devices: str | None = typer.Option(None, "--train-devices", help="a,b,..."),
+        test_devices: str | None = typer.Option(None, "--test-devices", help="x,y,..."),
+        samples: int = typer.Option(10, "--samples", help="Target-device samples (refs included)."),
+        seeds: int = typer.Option(3, "--seeds"),
+        json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
+        quick: bool = typer.Option(False, "--quick", help="Tiny settings (seconds)."),
+    ) -> None:
+        """Few-shot accuracy on unseen devices vs MACs-linear, lookup table and GBT baselines."""
+        import torch
+
+        from predictor.bench.fewshot import FewShotBench, run_fewshot
+        from predictor.bench.references import reference_rows
+        from predictor.data.splits import PUBLISHED_SPLITS
+        from predictor.training.fit import QUICK_SETTINGS, FitSettings
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        torch.set_num_threads(2)
+        table, graphs = _load(space, data, quick)
+        split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
+        bench_cfg = FewShotBench(
+            space=space,
+            train_devices=_devices(train_devices, split.train, table.devices),
+            test_devices=_devices(test_devices, split.test, table.devices),
+            samples=samples,
+            seeds=1 if quick else seeds,
+            train_samples=100 if quick else 900,
+            settings=QUICK_SETTINGS if quick else FitSettings(),
+        )
+        result = run_fewshot(table, graphs, bench_cfg, reference_rows(table.archs, space))
+        _print_table(f"{space} few-shot, {samples} samples", result)
+        _write(result, json_out)
+
+
+def _register_fullshot(bench: typer.Typer) -> None:
+    @bench.command("fullshot")
+    def fullshot(
+        space: str = typer.Option("nasbench201", "--space", help=SPACE_HELP),
+        data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
+        devices: str | None = typer.Option(None, "--devices", help="x,y,... (default: test)"),
+        samples: int = typer.Option(900, "--samples", help="Training rows per device."),
+        seeds: int = typer.Option(1, "--seeds"),
+        json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
+        quick: bool = typer.Option(False, "--quick", help="Tiny settings (seconds)."),
+    ) -> None:
+        """Train on N rows of one device, test on the rest; all methods, per device."""
+        import torch
+
+        from predictor.bench.fullshot import run_fullshot
+        from predictor.data.splits import PUBLISHED_SPLITS
+        from predictor.training.fit import QUICK_SETTINGS, FitSettings
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        torch.set_num_threads(2)
+        table, graphs = _load(space, data, quick)
+        split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
+        chosen = _devices(devices, split.test, table.devices)
+        settings = QUICK_SETTINGS if quick else FitSettings()
+        n = min(samples, 100) if quick else samples
+        result = run_fullshot(table, graphs, chosen, n, settings, seeds)
+        result["space"] = space
+        _print_table(f"{space} full-shot, {n} samples", result)
+        _write(result, json_out)
+
+
+def _register_train(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        out: Path = typer.Option(..., "--out", help="Artifact directory to create."),
+        space: str = typer.Option("nasbench201", "--space", help=SPACE_HELP),
+        data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
+        devices: str | None = typer.Option(None, "--devices", help="a,b,... (default: all)"),
+        version: str | None = typer.Option(None, "--version-name", help="Artifact version."),
+        quick: bool = typer.Option(False, "--quick", help="Tiny settings (seconds)."),
+    ) -> None:
+        """Train a predictor artifact on latency tables (every measured value of the devices)."""
+        from predictor.bench.tables_train import train_on_table
+        from predictor.training.fit import QUICK_SETTINGS, FitSettings
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        table, graphs = _load(space, data, quick)
+        chosen = _devices(devices, table.devices, table.devices)
+        settings = QUICK_SETTINGS if quick else FitSettings()
+        path = train_on_table(table, graphs, chosen, settings, out, version)
+        typer.echo(f"wrote predictor artifact {path}")
