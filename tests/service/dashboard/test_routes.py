@@ -105,7 +105,7 @@ def test_model_page_shows_static_features_and_measurements(site: Site) -> None:
     html = site.client().get(f"/dashboard/models/{model_id}", headers=site.bearer()).text
     assert _row(html, "op-types", "Conv").startswith("Conv 1 ")
     assert f"Operators {ir.num_nodes}" in _row(html, "static-features", "Operators")
-    assert _row(html, "model-measurements", "edge-cpu").startswith("edge-cpu measured 2 10 ms")
+    assert _row(html, "model-measurements", "edge-cpu").startswith("edge-cpu measured 2 15 ms")
 
 
 def test_empty_database_pages_say_what_to_do_next(empty_site: Site) -> None:
