@@ -44,10 +44,18 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def db_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """URL of a fresh, migrated database of the parametrised backend."""
+    """URL of an empty, migrated database of the parametrised backend (isolated per test)."""
     fixture = "sqlite_databases" if backend == "sqlite" else "postgres_databases"
     databases = request.getfixturevalue(fixture)
-    with databases.fresh() as url:
+    with databases.emptied() as url:
+        yield url
+
+
+@pytest.fixture
+def own_db_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a migrated database of the test's own (for tests that migrate it up and down)."""
+    fixture = "sqlite_databases" if backend == "sqlite" else "postgres_databases"
+    with request.getfixturevalue(fixture).fresh() as url:
         yield url
 
 

@@ -1,12 +1,14 @@
 """Test databases: one migrated template per session and backend, a fresh copy per test.
 
-SQLite: the template is a migrated file, copied for each test. PostgreSQL: the template is a
-migrated database created for this session (unique name), each test gets
-``CREATE DATABASE ... TEMPLATE``; all are dropped afterwards.
+SQLite: the template is a migrated file, copied for each test. PostgreSQL: one migrated
+database per session (unique name) whose tables are emptied (TRUNCATE) after each test, and
+``CREATE DATABASE ... TEMPLATE`` copies for tests that need a database of their own (migration
+tests); all are dropped at the end of the session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -19,6 +21,9 @@ from sqlalchemy.engine import URL
 
 from service.core.db import make_engine
 from service.migrate import upgrade
+from service.models import Base
+
+TABLES = tuple(f'"{t.name}"' for t in Base.metadata.sorted_tables)
 
 POSTGRES_URLS = (
     "postgresql+psycopg://postgres@127.0.0.1:5432/test",
@@ -60,6 +65,7 @@ class PostgresDatabases:
         self.prefix = f"perfloop_t_{uuid.uuid4().hex[:10]}"
         self._admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         self._created: list[str] = []
+        self._shared: str | None = None
         self.template = self.create()
         engine = make_engine(self.url(self.template).render_as_string(hide_password=False))
         try:
@@ -100,6 +106,22 @@ class PostgresDatabases:
         finally:
             self.drop(name)
 
+    @contextmanager
+    def emptied(self) -> Iterator[str]:
+        """The session's migrated database, all tables emptied afterwards (fast isolation)."""
+        if self._shared is None:
+            self._shared = self.create(self.template)
+        url = self.url(self._shared).render_as_string(hide_password=False)
+        try:
+            yield url
+        finally:
+            engine = create_engine(url)
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            finally:
+                engine.dispose()
+
 
 class SqliteDatabases:
     """A migrated SQLite template file copied for each test."""
@@ -114,6 +136,10 @@ class SqliteDatabases:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             engine.dispose()
+
+    def emptied(self) -> contextlib.AbstractContextManager[str]:
+        """A fresh migrated copy (copying a file is as cheap as emptying one)."""
+        return self.fresh()
 
     @contextmanager
     def fresh(self, migrated: bool = True) -> Iterator[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartParser
@@ -77,7 +77,12 @@ async def _multipart_file(request: Request, body: bytes) -> bytes:
 
 @router.post("", response_model=ModelOut, status_code=201, openapi_extra=_UPLOAD_DOC)
 async def upload_model(
-    request: Request, state: State, _principal: Client, response: Response
+    request: Request,
+    state: State,
+    _principal: Client,
+    response: Response,
+    space: str | None = Query(default=None, max_length=64, description="Search space, if known."),
+    arch: str | None = Query(default=None, max_length=4096, description="Its spec, if known."),
 ) -> ModelOut:
     """Upload an ONNX model (201 new, 200 already stored)."""
     limit = state.settings.max_model_bytes
@@ -88,7 +93,7 @@ async def upload_model(
         raise _too_large(limit)
     if not data:
         raise Unprocessable("empty request body: send the ONNX bytes", field="model", code="empty")
-    model, created = await run_in_threadpool(ingest_onnx, state, data)
+    model, created = await run_in_threadpool(ingest_onnx, state, data, space=space, spec=arch)
     response.status_code = 201 if created else 200
     return ModelOut.model_validate(model)
 

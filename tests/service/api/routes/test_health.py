@@ -16,8 +16,9 @@ def test_healthz_and_readyz(client: TestClient) -> None:
     assert r.status_code == 200 and r.json()["revision"] == head_revision()
 
 
-def test_readyz_503_when_behind_or_unreachable(settings: Settings) -> None:
-    engine = make_engine(settings.resolved_database_url)
+def test_readyz_503_when_behind_or_unreachable(settings: Settings, own_db_url: str) -> None:
+    settings = settings.model_copy(update={"database_url": own_db_url})
+    engine = make_engine(own_db_url)
     try:
         downgrade(engine, "base")
         with TestClient(create_app(settings)) as client:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 
+import pytest
 from fastapi.testclient import TestClient
 
+from service.core.config import Settings
+from service.main import create_app
 from tests.service.factories import tiny_onnx
 
 OCTET = {"Content-Type": "application/octet-stream"}
@@ -31,12 +34,14 @@ def test_upload_raw_then_dedup(client: TestClient, client_auth: dict[str, str]) 
     assert onnx_bytes.headers["content-type"] == "application/octet-stream"
 
 
-def test_upload_multipart(client: TestClient, admin: dict[str, str]) -> None:
+def test_upload_multipart_with_spec(client: TestClient, admin: dict[str, str]) -> None:
     data = tiny_onnx(channels=6)
     files = {"file": ("net.onnx", data, "application/octet-stream")}
-    r = client.post("/api/v1/models", files=files, headers=admin)
+    params = {"space": "tiny", "arch": "conv6"}
+    r = client.post("/api/v1/models", files=files, params=params, headers=admin)
     assert r.status_code == 201, r.text
     assert r.json()["id"] == hashlib.sha256(data).hexdigest()
+    assert (r.json()["space"], r.json()["spec"]) == ("tiny", "conv6")
 
 
 def test_multipart_without_file_part(client: TestClient, admin: dict[str, str]) -> None:
@@ -95,3 +100,39 @@ def test_unknown_model_404_names_id(client: TestClient, client_auth: dict[str, s
 
 def test_upload_needs_token(client: TestClient) -> None:
     assert client.post("/api/v1/models", content=tiny_onnx(), headers=OCTET).status_code == 401
+
+
+NB201_ARCH = (
+    "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|"
+)
+
+
+@pytest.fixture(scope="module")
+def nb201_onnx() -> bytes:
+    from predictor.spaces.registry import get_space
+
+    return get_space("nasbench201").to_onnx(NB201_ARCH)
+
+
+def test_upload_exported_search_space_model(
+    settings: Settings, client_auth: dict[str, str], nb201_onnx: bytes
+) -> None:
+    from predictor.spaces.registry import get_space
+
+    roomy = settings.model_copy(update={"max_model_bytes": 64 * 2**20})
+    with TestClient(create_app(roomy)) as client:
+        r = client.post(
+            "/api/v1/models",
+            content=nb201_onnx,
+            params={"space": "nasbench201", "arch": NB201_ARCH},
+            headers={**client_auth, **OCTET},
+        )
+    assert r.status_code == 201, r.text
+    graph = get_space("nasbench201").to_ir(NB201_ARCH)
+    body = r.json()
+    assert (body["macs"], body["params"], body["num_nodes"]) == (
+        graph.macs,
+        graph.params,
+        graph.num_nodes,
+    )
+    assert body["peak_activation_bytes"] == graph.peak_activation_bytes
