@@ -43,13 +43,20 @@ def held_out_by_device(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
     }
 
 
-def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    """The top-level numeric entries of a predictor version's ``metrics`` JSON."""
-    return {
-        str(k): float(v)
-        for k, v in metrics.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    }
+def scalar_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
+    """Numeric entries of a predictor version's ``metrics`` JSON, nested dicts as dotted keys.
+
+    The per-device table (``per_device`` / ``devices``) is left out; see
+    :func:`held_out_by_device`.
+    """
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            flat[name] = float(value)
+        elif isinstance(value, dict) and not (prefix == "" and key in ("per_device", "devices")):
+            flat.update(scalar_metrics(value, prefix=f"{name}."))
+    return flat
 
 
 def _active_predictor(session: Session, now: datetime) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import delete
 
+from service.dashboard import routes
 from service.models import Device
 from tests.service.dashboard import factories
 from tests.service.dashboard.conftest import Site
@@ -130,3 +131,15 @@ def test_no_devices_shows_how_to_start_an_agent(empty_site: Site) -> None:
 @pytest.mark.parametrize("path", ["/dashboard/devices/edge-cpu?metric=flops"])
 def test_bad_metric_is_rejected(site: Site, path: str) -> None:
     assert site.client().get(path, headers=site.bearer()).status_code == 422
+
+
+def test_predictor_metrics_are_flattened_and_per_device_read() -> None:
+    metrics = {
+        "mape": 0.1,
+        "ok": True,
+        "latency_ms": {"acc_10": 0.8, "note": "x"},
+        "per_device": {"d1": {"mape": 0.2, "nested": {"a": 1}}, "d2": "bad"},
+    }
+    assert routes.scalar_metrics(metrics) == {"mape": 0.1, "latency_ms.acc_10": 0.8}
+    assert routes.held_out_by_device(metrics) == {"d1": {"mape": 0.2}}
+    assert routes.held_out_by_device({"devices": ["d1"]}) == {}
