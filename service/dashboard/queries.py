@@ -42,11 +42,11 @@ def _count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def device_summaries(session: Session, now: datetime) -> list[DeviceSummary]:
-    """All devices by name, with measurement counts and open jobs per device."""
-    measured = (
-        select(Measurement.device, func.count().label("n")).group_by(Measurement.device).subquery()
-    )
+def device_summaries(
+    session: Session, now: datetime, only: str | None = None
+) -> list[DeviceSummary]:
+    """All devices (or just ``only``) by name, with measurement counts and open jobs."""
+    measured = select(Measurement.device, func.count().label("n")).group_by(Measurement.device)
     open_jobs = (
         select(
             Job.device,
@@ -55,17 +55,19 @@ def device_summaries(session: Session, now: datetime) -> list[DeviceSummary]:
         )
         .where(Job.status.in_(("queued", "leased")))
         .group_by(Job.device)
-        .subquery()
     )
+    devices = select(Device)
+    if only is not None:
+        measured = measured.where(Measurement.device == only)
+        open_jobs = open_jobs.where(Job.device == only)
+        devices = devices.where(Device.name == only)
+    m, j = measured.subquery(), open_jobs.subquery()
     query = (
-        select(
-            Device,
-            func.coalesce(measured.c.n, 0),
-            func.coalesce(open_jobs.c.queued, 0),
-            func.coalesce(open_jobs.c.leased, 0),
+        devices.add_columns(
+            func.coalesce(m.c.n, 0), func.coalesce(j.c.queued, 0), func.coalesce(j.c.leased, 0)
         )
-        .outerjoin(measured, measured.c.device == Device.name)
-        .outerjoin(open_jobs, open_jobs.c.device == Device.name)
+        .outerjoin(m, m.c.device == Device.name)
+        .outerjoin(j, j.c.device == Device.name)
         .order_by(Device.name)
     )
     horizon = now - timedelta(seconds=ONLINE_WINDOW_S)

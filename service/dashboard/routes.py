@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,8 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 METRIC_UNITS: dict[str, str] = {"latency_ms": "ms", "energy_mj": "mJ", "peak_memory_bytes": "B"}
 #: The overview's live error of the active predictor covers predictions of the last days.
 LIVE_WINDOW_DAYS = 7
+#: Time windows offered on the device page (days of predictions; 0 = all time).
+DEVICE_WINDOWS_DAYS = (7, 30, 90, 0)
 
 
 def held_out_by_device(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -98,9 +100,13 @@ def overview(request: Request, state: State, _viewer: Viewer) -> HTMLResponse:
 
 
 def _device_analysis(
-    session: Session, name: str, metric: str, dominant: ops.DominantOps
+    session: Session,
+    name: str,
+    metric: str,
+    since: datetime | None,
+    dominant: ops.DominantOps,
 ) -> dict[str, Any]:
-    with accuracy.materialized(session, accuracy.pairs(metric, device=name)) as p:
+    with accuracy.materialized(session, accuracy.pairs(metric, device=name, since=since)) as p:
         by_version = accuracy.error_by(session, p, "version")
         if not by_version:
             return {"has_pairs": False}
@@ -125,24 +131,31 @@ def _dominant_ops(request: Request) -> ops.DominantOps:
 
 @router.get("/devices/{name}", response_class=HTMLResponse)
 def device_page(
-    request: Request, state: State, _viewer: Viewer, name: str, metric: Metric = "latency_ms"
+    request: Request,
+    state: State,
+    _viewer: Viewer,
+    name: str,
+    metric: Metric = "latency_ms",
+    days: Annotated[int, Query(ge=0, le=36_500, description="0: all time")] = 30,
 ) -> HTMLResponse:
     """One device: predicted vs measured, error over time, by family and op, worst models."""
+    now = utcnow()
+    since = now - timedelta(days=days) if days else None
     with state.db.session() as session:
         device = session.get(Device, name)
         if device is None:
             return render(request, "not_found.html", {"what": f"device {name!r}"}, 404)
-        summary = next(
-            (d for d in queries.device_summaries(session, utcnow()) if d.name == name), None
-        )
+        (summary,) = queries.device_summaries(session, now, only=name)
         context = {
+            "days": days,
+            "windows": DEVICE_WINDOWS_DAYS,
             "device": device,
             "summary": summary,
             "metric": metric,
             "metrics": list(METRIC_UNITS),
             "unit": METRIC_UNITS[metric],
             "scatter_points": accuracy.SCATTER_POINTS,
-            **_device_analysis(session, name, metric, _dominant_ops(request)),
+            **_device_analysis(session, name, metric, since, _dominant_ops(request)),
         }
     return render(request, "device.html", context)
 

@@ -143,3 +143,15 @@ def test_predictor_metrics_are_flattened_and_per_device_read() -> None:
     assert routes.scalar_metrics(metrics) == {"mape": 0.1, "latency_ms.acc_10": 0.8}
     assert routes.held_out_by_device(metrics) == {"d1": {"mape": 0.2}}
     assert routes.held_out_by_device({"devices": ["d1"]}) == {}
+
+
+def test_device_page_window_limits_predictions_by_age(site: Site) -> None:
+    client = site.client()
+    html = client.get("/dashboard/devices/edge-cpu?days=1", headers=site.bearer()).text
+    assert _row(html, "by-version", "v2") == "v2 1 90.0% 0.0%"  # only the 20-hour-old pair
+    assert ">v1<" not in html
+    everything = client.get("/dashboard/devices/edge-cpu?days=0", headers=site.bearer()).text
+    assert _row(everything, "by-version", "v1") == "v1 6 22.0% 0.0%"
+    assert (
+        client.get("/dashboard/devices/edge-cpu?days=-1", headers=site.bearer()).status_code == 422
+    )
