@@ -24,7 +24,6 @@ import logging
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import onnx
 
 from predictor.errors import InvalidModelError, ModelLoadError
 from predictor.ir.attrs import ATTRIBUTE_INPUTS, canonical_attrs
@@ -170,9 +169,3 @@ def _emit(graph: WorkGraph, name: str) -> GraphIR:
         if value in refs:
             builder.mark_output(refs[value])
     return builder.build()
-
-
-def model_input_names(model: onnx.ModelProto) -> list[str]:
-    """Names of the real (non-initializer) inputs of ``model``."""
-    init = {t.name for t in model.graph.initializer}
-    return [i.name for i in model.graph.input if i.name not in init]

@@ -258,3 +258,22 @@ def test_repeated_weight_free_nodes_collapse() -> None:
     ir = ir_from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
     assert [n.op_type for n in ir.nodes] == ["Relu", "Add"]
     assert ir.edges == ((0, 1), (0, 1))
+
+
+def _padded_conv(**attrs: object) -> onnx.ModelProto:
+    weight = numpy_helper.from_array(np.ones((2, 2, 3, 3), np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["y"], strides=[2, 2], **attrs)],
+        "pad",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 7, 7])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [weight],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_auto_pad_becomes_explicit_pads() -> None:
+    auto = ir_from_onnx(_padded_conv(auto_pad="SAME_UPPER"))
+    explicit = ir_from_onnx(_padded_conv(pads=[1, 1, 1, 1], kernel_shape=[3, 3]))
+    assert auto == explicit
+    assert auto.nodes[0].attr("pads") == (1, 1, 1, 1)
