@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,7 @@ from service.core.config import Settings
 from service.core.db import Database
 from service.core.errors import Conflict
 from service.crud import jobs as job_crud
+from tests.service.databases import SqliteDatabases
 from tests.service.factories import make_device, make_job, make_model
 
 
@@ -61,3 +65,49 @@ def test_heartbeat_by_other_holder_conflicts(db: Database) -> None:
         job_crud.heartbeat(session, job.id, holder=2, lease_seconds=60)
     with db.session(write=True) as session:
         assert job_crud.heartbeat(session, job.id, holder=1, lease_seconds=60).status == "leased"
+
+
+_LEASER = """
+import sys
+from service.core.db import Database
+from service.crud import jobs
+db = Database(sys.argv[1])
+got = []
+while True:
+    with db.session(write=True) as session:
+        ids = [j.id for j in jobs.lease(session, "dev1", 2, 60, leased_by=int(sys.argv[2]))]
+    if not ids:
+        break
+    got.extend(ids)
+db.dispose()
+print(" ".join(map(str, got)))
+"""
+
+
+def test_sqlite_leasing_is_safe_across_processes(sqlite_databases: SqliteDatabases) -> None:
+    """SQLite's BEGIN IMMEDIATE keeps separate processes apart (PostgreSQL: threads above)."""
+    with sqlite_databases.fresh() as url:
+        db = Database(url)
+        with db.session(write=True) as session:
+            make_device(session, "dev1")
+            for _ in range(40):
+                make_job(session, make_model(session).id)
+        db.dispose()
+        counts = _lease_in_processes(url, 3)
+    assert len(counts) == 40 and max(counts.values()) == 1
+
+
+def _lease_in_processes(url: str, n: int) -> Counter[int]:
+    root = Path(__file__).resolve().parents[3]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _LEASER, url, str(i + 1)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=root,
+        )
+        for i in range(n)
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    return Counter(int(x) for out in outputs for x in out.split())
