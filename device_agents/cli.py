@@ -70,6 +70,11 @@ def agent_command(
 def bench_agent_command(
     backend: str = typer.Option("ort-cpu", help="Backend for overhead/repeatability."),
     sessions: int = typer.Option(5, help="Sessions for the repeatability figure."),
+    models: int = typer.Option(4, help="Search-space models to benchmark with."),
+    backends: str = typer.Option(
+        "ort-cpu,litert,litert-int8,tflm-m55,ethos-u55-128,zigzag",
+        help="Comma-separated backends for the models-per-hour figure.",
+    ),
     output: Path | None = typer.Option(None, help="Write the JSON results here."),
 ) -> None:
     """Agent overhead vs a bare backend loop, ort-cpu repeatability, models per hour."""
@@ -77,7 +82,8 @@ def bench_agent_command(
 
     from device_agents.bench import run_bench
 
-    results = run_bench(backend=backend, sessions=sessions)
+    chosen = tuple(b.strip() for b in backends.split(",") if b.strip())
+    results = run_bench(backend=backend, sessions=sessions, n_models=models, backends=chosen)
     text = json.dumps(results, indent=2)
     if output is not None:
         output.write_text(text)

@@ -56,7 +56,13 @@ BACKENDS: dict[str, BackendEntry] = {
     "zigzag": BackendEntry(
         f"{_PKG}.zigzag_backend",
         "ZigZagBackend",
-        "ZigZag edge accelerator energy model (simulated)",
+        "ZigZag edge-TPU-like accelerator, latency + energy (simulated)",
+    ),
+    "zigzag-tpu": BackendEntry(
+        f"{_PKG}.zigzag_backend",
+        "ZigZagBackend",
+        "ZigZag TPU-like systolic array, latency + energy (simulated)",
+        {"accelerator": "tpu-like"},
     ),
 }
 for _cfg in ("ethos-u55-128", "ethos-u55-256", "ethos-u65-256", "ethos-u85-256"):

@@ -73,6 +73,8 @@ def test_registry_lists_every_backend_and_names_the_valid_ones() -> None:
         "ethos-u55-128",
         "ethos-u65-256",
         "ethos-u85-256",
+        "zigzag-tpu",
+        "tflm-m55",
     ):
         assert expected in names
     with pytest.raises(KeyError, match=r"valid: .*ort-cpu"):

@@ -1,0 +1,160 @@
+"""``perfloop bench agent``: agent overhead, ort-cpu repeatability, models per hour per backend.
+
+* overhead: the same models through a bare ``backend.profile`` loop and through the real agent
+  loop (lease, download, heartbeats, spool with fsync, complete) against an in-memory service,
+  isolated (one child process per profile, the default) and in-process;
+* repeatability: median latency of one model in ``sessions`` fresh processes; spread =
+  (max - min) / mean of the medians (target <= 3 %);
+* throughput: models per hour per backend, each profile isolated as the agent runs it.
+
+Models are sampled from the search spaces (``predictor.spaces``), so the figures are for the
+models perfloop actually measures.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from device_agents.agent import Agent
+from device_agents.backends.base import UnsupportedModelError
+from device_agents.backends.registry import get_backend
+from device_agents.bench_service import InMemoryService
+from device_agents.client import AgentClient
+from device_agents.environment import cpu_model
+from device_agents.isolation import BackendCrashError, BackendRunner
+from device_agents.protocol import MeasurementProtocol
+from device_agents.spool import Spool
+
+logger = logging.getLogger(__name__)
+
+BENCH_SPACES = ("kws", "nasbench201", "mobilenet", "kws")
+THROUGHPUT_BACKENDS = ("ort-cpu", "litert", "litert-int8", "tflm-m55", "ethos-u55-128", "zigzag")
+
+
+def space_models(count: int) -> list[tuple[str, bytes]]:
+    """Sample ``count`` models from the search spaces (seeded) and export them to ONNX."""
+    from predictor.spaces.registry import get_space
+
+    models = []
+    for i in range(count):
+        name = BENCH_SPACES[i % len(BENCH_SPACES)]
+        space = get_space(name)
+        models.append((f"{name}#{i}", space.to_onnx(space.sample(random.Random(i)))))
+    return models
+
+
+def _timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def overhead(backend: str, models: list[bytes], protocol: MeasurementProtocol) -> dict[str, Any]:
+    """Seconds per model: bare profile loop vs the agent loop (isolated and in-process)."""
+    impl = get_backend(backend)
+    bare = _timed(lambda: [impl.profile(m, protocol) for m in models]) / len(models)
+    result: dict[str, Any] = {"bare_s_per_model": bare}
+    for isolate in (True, False):
+        service = InMemoryService()
+        for m in models:
+            service.enqueue("bench", m)
+        client = AgentClient("http://bench", "bench", transport=service.transport())
+        with _tmp_spool() as spool:
+            agent = Agent(client, BackendRunner(backend, isolate=isolate), "bench", spool, protocol)
+            seconds = _timed(lambda agent=agent: agent.run(once=True)) / len(models)
+        assert len(service.measurements) == len(models), "agent lost a measurement"
+        key = "agent_isolated" if isolate else "agent_in_process"
+        result[f"{key}_s_per_model"] = seconds
+        result[f"{key}_overhead_s"] = seconds - bare
+        result[f"{key}_overhead_pct"] = 100.0 * (seconds - bare) / bare
+    return result
+
+
+@contextmanager
+def _tmp_spool() -> Iterator[Spool]:
+    with tempfile.TemporaryDirectory(prefix="perfloop-bench-spool-") as tmp:
+        yield Spool(Path(tmp))
+
+
+def repeatability(
+    backend: str, name: str, model: bytes, sessions: int, protocol: MeasurementProtocol
+) -> dict[str, Any]:
+    """Medians of one model over ``sessions`` fresh processes and their relative spread."""
+    runner = BackendRunner(backend, isolate=True)
+    medians, p10s = [], []
+    for _ in range(sessions):
+        stats = runner.profile(model, protocol).latency_ms
+        assert stats is not None
+        medians.append(stats.median)
+        p10s.append(stats.p10)
+    return {
+        "model": name,
+        "medians_ms": medians,
+        "spread_pct": _spread(medians),
+        "cv_pct": 100.0 * statistics.pstdev(medians) / statistics.fmean(medians),
+        "p10s_ms": p10s,
+        "p10_spread_pct": _spread(p10s),
+    }
+
+
+def _spread(values: list[float]) -> float:
+    return 100.0 * (max(values) - min(values)) / statistics.fmean(values)
+
+
+def throughput(backend: str, models: list[bytes], protocol: MeasurementProtocol) -> dict[str, Any]:
+    """Models per hour of one backend (isolated profiles, unsupported models counted as done)."""
+    runner = BackendRunner(backend, isolate=True)
+    ok = failed = 0
+    start = time.perf_counter()
+    for m in models:
+        try:
+            runner.profile(m, protocol)
+            ok += 1
+        except (UnsupportedModelError, BackendCrashError) as exc:
+            logger.warning("%s: %s", backend, exc)
+            failed += 1
+    seconds = time.perf_counter() - start
+    return {
+        "models": len(models),
+        "measured": ok,
+        "unsupported": failed,
+        "s_per_model": seconds / len(models),
+        "models_per_hour": 3600.0 * len(models) / seconds,
+    }
+
+
+def run_bench(
+    backend: str = "ort-cpu",
+    sessions: int = 5,
+    n_models: int = 4,
+    backends: tuple[str, ...] = THROUGHPUT_BACKENDS,
+) -> dict[str, Any]:
+    """Run the three benchmarks and return their figures with the machine they ran on."""
+    protocol = MeasurementProtocol()
+    models = space_models(n_models)
+    blobs = [m for _, m in models]
+    result: dict[str, Any] = {
+        "machine": {
+            "cpu": cpu_model(),
+            "logical_cpus": psutil.cpu_count(),
+            "load_avg_1m_at_start": os.getloadavg()[0],
+        },
+        "protocol": protocol.model_dump(),
+        "models": [n for n, _ in models],
+        "overhead": overhead(backend, blobs, protocol),
+        "repeatability": [repeatability(backend, n, m, sessions, protocol) for n, m in models[:2]],
+        "throughput": {b: throughput(b, blobs, protocol) for b in backends},
+    }
+    result["machine"]["load_avg_1m_at_end"] = os.getloadavg()[0]
+    return result
