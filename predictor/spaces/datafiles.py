@@ -1,0 +1,119 @@
+"""The space data files: ``datasets/spaces/<name>.json`` manifests and reference architectures.
+
+Reference architectures are fixed specs per space that every device measures first; the
+predictor builds a device's hardware descriptor from their latencies. They are chosen to spread
+over each space's MAC range: candidates are grouped by MAC count, and the specs at given
+quantiles of the distinct counts are taken (ten evenly spaced quantiles for NAS-Bench-201 and
+FBNet, 0.1/0.5/0.9 for the other families). Candidates: all 15,625 NAS-Bench-201 cells, the
+5,000 FBNet archs of the measured table (so the references have real latencies), and 200 seeded
+samples (``random.Random(0)``) of every other family.
+
+Regenerate with ``python -m predictor.spaces.datafiles``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from predictor.spaces.base import SearchSpace, Spec
+from predictor.spaces.registry import SPACES, get_space
+
+#: ``datasets/spaces`` of the repository.
+DATA_DIR = Path(__file__).resolve().parents[2] / "datasets" / "spaces"
+REFERENCE_FILE = "reference_archs.json"
+#: Where the measured latency tables live on the development machines.
+MEASURED_DATA_DIR = Path("/work/shared/data")
+#: Ten evenly spaced quantiles for the two measured spaces (their references get real latencies).
+TABLE_QUANTILES: tuple[float, ...] = tuple(i / 9 for i in range(10))
+#: Three for the other families, away from the extremes so every device can run them.
+FAMILY_QUANTILES: tuple[float, ...] = (0.1, 0.5, 0.9)
+FAMILY_CANDIDATES = 200
+
+
+def read_measured_archs(path: Path) -> list[str]:
+    """The ``arch`` column of a measured latency table (``*.csv.gz``)."""
+    with gzip.open(path, "rt", newline="") as handle:
+        return [row["arch"] for row in csv.DictReader(handle)]
+
+
+def select_by_macs(
+    space: SearchSpace, candidates: Sequence[Spec], quantiles: Sequence[float]
+) -> list[Spec]:
+    """The candidates at the given quantiles of the distinct MAC counts.
+
+    Candidates are grouped by MACs (the first encoding in sort order represents each count), so
+    a count shared by many specs (e.g. NB201 cells without convolutions) is picked once.
+
+    Args:
+        space: the space the candidates belong to.
+        candidates: valid specs.
+        quantiles: values in [0, 1]; 0 = fewest MACs, 1 = most.
+
+    Returns:
+        The chosen specs in increasing MAC order (fewer when quantiles coincide).
+    """
+    by_macs: dict[int, tuple[str, Spec]] = {}
+    for spec in candidates:
+        key, macs = space.encode(spec), space.to_ir(spec).macs
+        if macs not in by_macs or key < by_macs[macs][0]:
+            by_macs[macs] = (key, spec)
+    ranked = [by_macs[m][1] for m in sorted(by_macs)]
+    picks = sorted({round(q * (len(ranked) - 1)) for q in quantiles})
+    return [ranked[i] for i in picks]
+
+
+def _candidates(name: str, space: SearchSpace, data_dir: Path) -> tuple[list[Spec], str]:
+    if name == "nasbench201":
+        return space.all_archs(), "all 15,625 cells"  # type: ignore[attr-defined]
+    if name == "fbnet":
+        table = data_dir / "fbnet_latency_ms.csv.gz"
+        return read_measured_archs(table), f"the {table.name} arch column"
+    rng = random.Random(0)
+    return [space.sample(rng) for _ in range(FAMILY_CANDIDATES)], (
+        f"{FAMILY_CANDIDATES} samples with random.Random(0)"
+    )
+
+
+def build_reference_archs(data_dir: Path = MEASURED_DATA_DIR) -> dict[str, Any]:
+    """The reference-architecture document (see the module docstring for the method)."""
+    spaces: dict[str, Any] = {}
+    for name in SPACES:
+        space = get_space(name)
+        candidates, source = _candidates(name, space, data_dir)
+        quantiles = TABLE_QUANTILES if name in ("nasbench201", "fbnet") else FAMILY_QUANTILES
+        chosen = select_by_macs(space, candidates, quantiles)
+        spaces[name] = {
+            "method": f"specs at quantiles {[round(q, 3) for q in quantiles]} of the distinct MAC "
+            f"counts of {source}",
+            "archs": [
+                {"spec": spec, "macs": space.to_ir(spec).macs, "params": space.to_ir(spec).params}
+                for spec in chosen
+            ],
+        }
+    return {"version": 1, "spaces": spaces}
+
+
+def load_reference_archs(path: Path = DATA_DIR / REFERENCE_FILE) -> dict[str, list[Spec]]:
+    """Space name -> its reference specs, from the committed file."""
+    document = json.loads(path.read_text())
+    return {name: [a["spec"] for a in entry["archs"]] for name, entry in document["spaces"].items()}
+
+
+def write_data_files(out_dir: Path = DATA_DIR, data_dir: Path = MEASURED_DATA_DIR) -> None:
+    """Write every manifest and the reference-architecture file under ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in SPACES:
+        text = json.dumps(get_space(name).manifest(), indent=2)
+        (out_dir / f"{name}.json").write_text(text + "\n")
+    text = json.dumps(build_reference_archs(data_dir), indent=2)
+    (out_dir / REFERENCE_FILE).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    write_data_files()

@@ -1,0 +1,31 @@
+"""Shared helpers for the search-space tests."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from predictor.spaces import SearchSpace
+
+MEASURED_DATA = Path("/work/shared/data")
+
+
+def small_specs(space: SearchSpace, count: int, seed: int = 0, pool: int = 8) -> list[Any]:
+    """``count`` distinct seeded samples with the fewest MACs out of ``count * pool`` draws.
+
+    Keeps the export-based tests quick while still varying the specs from seed to seed.
+    """
+    rng = random.Random(seed)
+    drawn = {space.encode(s): s for s in (space.sample(rng) for _ in range(count * pool))}
+    ranked = sorted(drawn.items(), key=lambda item: (space.to_ir(item[1]).macs, item[0]))
+    return [spec for _, spec in ranked[:count]]
+
+
+@pytest.fixture
+def pick_small() -> Callable[..., list[Any]]:
+    """The :func:`small_specs` helper as a fixture."""
+    return small_specs
