@@ -36,6 +36,17 @@ def main(
     """perfloop: hardware-in-the-loop performance prediction."""
 
 
+@app.command()
+def demo(
+    per_space: int = typer.Option(2, help="Architectures sampled per search space."),
+    seed: int = typer.Option(0, help="Sampler seed."),
+) -> None:
+    """Sample architectures from every search space, export to ONNX and show their graph IR."""
+    from perfloop.demo import run_demo
+
+    run_demo(per_space=per_space, seed=seed)
+
+
 def _register_all() -> None:
     from predictor.cli import register as register_predictor
 
