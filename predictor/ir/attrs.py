@@ -5,7 +5,8 @@ Spec builders (:mod:`predictor.spaces`) must use the same names and forms:
 * ``Conv`` / ``ConvTranspose``: ``kernel_shape``, ``strides``, ``pads`` (begin..., end...),
   ``dilations``, ``groups`` (and ``output_padding`` for ConvTranspose), all explicit.
 * ``MaxPool`` / ``AveragePool``: ``kernel_shape``, ``strides``, ``pads``.
-* ``Gemm``: weight ``(N, K)``, optional bias ``(N,)``, no attributes.
+* ``Gemm``: weight ``(N, K)``, optional bias ``(N,)``, no attributes. ``MatMul``: none, or
+  ``weight_first=1`` when its constant operand comes first.
 * ``Softmax``, ``LogSoftmax``, ``Concat``, ``Gather``, ``Split``, ``LayerNormalization``: ``axis``
   (non-negative); ``Split`` also ``split`` (sizes).
 * ``Transpose``: ``perm``; ``Reduce*``: ``axes`` (sorted, non-negative), ``keepdims``.
@@ -280,7 +281,10 @@ def canonical_attrs(graph: WorkGraph, node: OpNode) -> dict[str, AttrValue]:
     rule = _RULES.get(node.op)
     if rule is not None and not node.domain:
         return rule(graph, node)
-    if node.op in ("Gemm", "MatMul") and not node.domain:
+    if node.op == "MatMul" and not node.domain:
+        first_const = bool(node.inputs) and graph.is_const(node.inputs[0])
+        return {"weight_first": 1} if first_const else {}
+    if node.op == "Gemm" and not node.domain:
         return {"transA": 1} if node.attrs.get("transA") else {}
     attrs: dict[str, AttrValue] = {}
     for key, value in sorted(node.attrs.items()):

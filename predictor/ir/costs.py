@@ -10,7 +10,8 @@ Convention (the one every perfloop number uses):
     ``numel(X) * prod(W.shape[1:])``.
   - ``Gemm`` (a linear layer, any number of leading batch dims): ``numel(Y) * K``.
   - ``MatMul`` (activation x activation, batched, attention's ``Q·K^T`` and ``attn·V`` alike):
-    ``numel(Y) * K`` with ``K`` the contracted dimension.
+    ``numel(Y) * K`` with ``K`` the contracted dimension (attribute ``weight_first=1`` marks a
+    constant first operand, whose last dimension is then ``K``).
   - ``Einsum``: product of the sizes of all distinct indices of the equation.
   - Recurrent cells ``LSTM`` / ``GRU`` / ``RNN``: per time step and direction, every gate's input
     and recurrent matmul: ``seq * batch * dirs * gates * H * (input + H)`` with 4, 3 and 1 gates.
@@ -272,7 +273,11 @@ def _matmul(
     outputs: Sequence[TensorSpec],
     weights: Sequence[TensorSpec],
 ) -> NodeCost:
-    macs = _first_numel(outputs) * _contracted_dim(attrs, inputs)
+    if attrs.get("weight_first") and weights and weights[0].shape:
+        contracted = weights[0].shape[-1]  # constant @ activation
+    else:
+        contracted = _contracted_dim(attrs, inputs)
+    macs = _first_numel(outputs) * contracted
     return NodeCost(macs, 2 * macs)
 
 

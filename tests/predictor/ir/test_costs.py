@@ -98,3 +98,9 @@ def test_degenerate_shapes_never_raise() -> None:
         cost = node_cost(op, {}, empty, empty, empty)
         assert cost.macs >= 0
         assert cost.flops >= 0
+
+
+def test_matmul_with_constant_first_operand_contracts_its_last_dim() -> None:
+    # W (6, 4) @ x (2, 4, 5) -> (2, 6, 5): K = 4
+    cost = node_cost("MatMul", {"weight_first": 1}, (T((2, 4, 5)),), (T((2, 6, 5)),), (T((6, 4)),))
+    assert cost.macs == 2 * 6 * 5 * 4

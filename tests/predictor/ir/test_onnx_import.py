@@ -277,3 +277,33 @@ def test_auto_pad_becomes_explicit_pads() -> None:
     explicit = ir_from_onnx(_padded_conv(pads=[1, 1, 1, 1], kernel_shape=[3, 3]))
     assert auto == explicit
     assert auto.nodes[0].attr("pads") == (1, 1, 1, 1)
+
+
+def test_control_flow_op_is_kept_as_unknown() -> None:
+    then_graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["t"])],
+        "then",
+        [],
+        [helper.make_tensor_value_info("t", TensorProto.FLOAT, [1, 4])],
+    )
+    else_graph = helper.make_graph(
+        [helper.make_node("Neg", ["x"], ["e"])],
+        "else",
+        [],
+        [helper.make_tensor_value_info("e", TensorProto.FLOAT, [1, 4])],
+    )
+    nodes = [
+        helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0),
+        helper.make_node("Greater", ["s", "zero"], ["c"]),
+        helper.make_node("If", ["c"], ["y"], then_branch=then_graph, else_branch=else_graph),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "if",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+        [numpy_helper.from_array(np.array(0.0, np.float32), "zero")],
+    )
+    ir = ir_from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    assert ir.unknown_ops == ("If",)
+    assert [n.op_type for n in ir.nodes] == ["ReduceSum", "Greater", "If"]
