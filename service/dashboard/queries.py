@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from service.models import Device, Job, Measurement, Model
+from service.models import Device, Job, Measurement, Model, TrainRequest
 
 #: A device whose agent was seen this recently (seconds) counts as online.
 ONLINE_WINDOW_S = 120
@@ -130,6 +130,12 @@ def failure_reasons(session: Session, limit: int = 20) -> list[tuple[str, int]]:
         .limit(limit)
     )
     return [(str(r), int(n)) for r, n in session.execute(query)]
+
+
+def train_requests(session: Session, limit: int = 20) -> list[TrainRequest]:
+    """The newest ``limit`` training requests."""
+    query = select(TrainRequest).order_by(TrainRequest.id.desc()).limit(limit)
+    return list(session.scalars(query))
 
 
 @dataclass(frozen=True, slots=True)

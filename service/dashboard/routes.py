@@ -171,6 +171,7 @@ def jobs_page(request: Request, state: State, _viewer: Viewer) -> HTMLResponse:
             "failed_jobs": queries.jobs_with_status(session, ("failed",)),
             "reasons": queries.failure_reasons(session),
             "versions": [(v, scalar_metrics(v.metrics)) for v in versions],
+            "train_requests": queries.train_requests(session),
             "job_rows": queries.JOB_ROWS,
         }
     return render(request, "jobs.html", context)

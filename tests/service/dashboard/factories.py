@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 
 from predictor.ir.builder import GraphBuilder
 from predictor.ir.schema import GraphIR, TensorSpec
-from service.models import Device, Job, Measurement, Model, PredictionLog, PredictorVersion
+from service.models import (
+    Device,
+    Job,
+    Measurement,
+    Model,
+    PredictionLog,
+    PredictorVersion,
+    TrainRequest,
+)
 
 Shape = Literal["conv", "mlp"]
 _ids = itertools.count(1)
@@ -231,6 +239,8 @@ def fill(session: Session, now: datetime) -> Scenario:
     _pair(session, s.worst_model, 40.0, WORST_ERROR, "v2", now - timedelta(hours=20))
     s.n_pairs_v2 += 1
     _jobs(session, s)
+    session.add(TrainRequest(status="done", params={}, version="v2"))
+    session.add(TrainRequest(status="failed", params={}, error="no measurements on device x"))
     session.flush()
     return s
 

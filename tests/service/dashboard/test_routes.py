@@ -97,6 +97,7 @@ def test_jobs_page_lists_open_and_failed_jobs_with_reasons_and_versions(site: Si
     assert "profiling timed out after 600 s" in _row(html, "failed-jobs", "timed out")
     assert "active" in _row(html, "versions", "v2") and "mape=0.05" in _row(html, "versions", "v2")
     assert "retired" in _row(html, "versions", "v1")
+    assert "failed" in _row(html, "train-requests", "no measurements on device x")
 
 
 def test_model_page_shows_static_features_and_measurements(site: Site) -> None:
