@@ -18,11 +18,11 @@ Convention (the one every perfloop number uses):
 
   Every other operator has zero MACs.
 * **FLOPs**: ``2 * MACs`` for the contraction operators, plus one per output element for a bias
-  add (plus the gate arithmetic of recurrent cells, :data:`RNN_GATE_FLOPS` per hidden unit per
-  step). Other operators count a fixed number of operations per element, listed in
-  :data:`ELEMENTWISE_FLOPS` (per output element) and :data:`INPUT_FLOPS` (per input element);
-  pooling counts ``prod(kernel)`` per output element. Pure data movement (``Reshape``,
-  ``Transpose``, ``Concat``, ``Gather``, ``Pad``, ...) counts zero.
+  add (plus the gate arithmetic of recurrent cells: ``RNN_GATE_FLOPS`` per hidden unit per step).
+  Other operators count a fixed number of operations per element, listed in
+  :mod:`predictor.ir.op_tables`: ``ELEMENTWISE_FLOPS`` per output element, ``INPUT_FLOPS`` per
+  input element (reductions); pooling counts ``prod(kernel)`` per output element. Pure data
+  movement (``Reshape``, ``Transpose``, ``Concat``, ``Gather``, ``Pad``, ...) counts zero.
 * Unknown operators count zero MACs and zero FLOPs (the importer lists them in
   ``GraphIR.unknown_ops``).
 
@@ -37,7 +37,24 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from predictor.ir.op_tables import (
+    DATA_MOVEMENT_OPS,
+    ELEMENTWISE_FLOPS,
+    INPUT_FLOPS,
+    RNN_GATE_FLOPS,
+)
 from predictor.ir.schema import TensorSpec
+
+__all__ = [
+    "DATA_MOVEMENT_OPS",
+    "ELEMENTWISE_FLOPS",
+    "INPUT_FLOPS",
+    "KNOWN_OPS",
+    "RNN_GATE_FLOPS",
+    "NodeCost",
+    "is_known_op",
+    "node_cost",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,120 +67,6 @@ class NodeCost:
 
 ZERO = NodeCost(0, 0)
 
-#: Operations per output element of elementwise and normalisation operators.
-ELEMENTWISE_FLOPS: dict[str, int] = {
-    "Relu": 1,
-    "LeakyRelu": 2,
-    "PRelu": 2,
-    "Elu": 4,
-    "Selu": 5,
-    "Celu": 5,
-    "Gelu": 8,
-    "Clip": 2,
-    "HardSwish": 4,
-    "HardSigmoid": 3,
-    "Sigmoid": 4,
-    "Tanh": 4,
-    "Softplus": 3,
-    "Softsign": 3,
-    "Mish": 8,
-    "Exp": 1,
-    "Log": 1,
-    "Sqrt": 1,
-    "Reciprocal": 1,
-    "Neg": 1,
-    "Abs": 1,
-    "Pow": 1,
-    "Erf": 4,
-    "Sin": 1,
-    "Cos": 1,
-    "Floor": 1,
-    "Ceil": 1,
-    "Round": 1,
-    "Sign": 1,
-    "Mul": 1,
-    "Add": 1,
-    "Sub": 1,
-    "Div": 1,
-    "Mod": 1,
-    "Max": 1,
-    "Min": 1,
-    "Mean": 1,
-    "Sum": 1,
-    "Where": 1,
-    "Equal": 1,
-    "Less": 1,
-    "LessOrEqual": 1,
-    "Greater": 1,
-    "GreaterOrEqual": 1,
-    "Not": 1,
-    "And": 1,
-    "Or": 1,
-    "Xor": 1,
-    "IsNaN": 1,
-    "Cast": 1,
-    "BatchNormalization": 2,
-    "InstanceNormalization": 5,
-    "LayerNormalization": 5,
-    "GroupNormalization": 5,
-    "LpNormalization": 3,
-    "Softmax": 3,
-    "LogSoftmax": 4,
-    "Resize": 4,
-    "CumSum": 1,
-}
-
-#: Operations per input element of reductions.
-INPUT_FLOPS: dict[str, int] = {
-    "GlobalAveragePool": 1,
-    "GlobalMaxPool": 1,
-    "ReduceMean": 1,
-    "ReduceSum": 1,
-    "ReduceMax": 1,
-    "ReduceMin": 1,
-    "ReduceProd": 1,
-    "ReduceL1": 2,
-    "ReduceL2": 2,
-    "ReduceSumSquare": 2,
-    "ReduceLogSumExp": 3,
-    "ArgMax": 1,
-    "ArgMin": 1,
-    "TopK": 1,
-}
-
-#: Operators that only move or index data: zero MACs, zero FLOPs.
-DATA_MOVEMENT_OPS: frozenset[str] = frozenset(
-    {
-        "Transpose",
-        "Reshape",
-        "Flatten",
-        "Squeeze",
-        "Unsqueeze",
-        "Concat",
-        "Split",
-        "Slice",
-        "Gather",
-        "GatherElements",
-        "GatherND",
-        "ScatterND",
-        "ScatterElements",
-        "Pad",
-        "Expand",
-        "Tile",
-        "DepthToSpace",
-        "SpaceToDepth",
-        "Shape",
-        "Size",
-        "ConstantOfShape",
-        "Range",
-        "NonZero",
-        "OneHot",
-        "Trilu",
-    }
-)
-
-#: Extra operations per hidden unit per time step (gate nonlinearities and state updates).
-RNN_GATE_FLOPS: dict[str, int] = {"LSTM": 24, "GRU": 22, "RNN": 4}
 _RNN_GATES: dict[str, int] = {"LSTM": 4, "GRU": 3, "RNN": 1}
 
 _CONTRACTION_OPS = frozenset({"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum"})
