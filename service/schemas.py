@@ -95,7 +95,7 @@ class Environment(Strict):
     runtime_version: str = Field(max_length=64)
     threads: int | None = Field(default=None, ge=1)
     cpu: str | None = Field(default=None, max_length=256)
-    clock_mhz: float | None = Field(default=None, gt=0)
+    clock_mhz: float | None = Field(default=None, ge=0)
     agent_version: str = Field(max_length=64)
     extra: dict[str, Any] = Field(default_factory=dict)
 
