@@ -109,45 +109,57 @@ def _opcodes(b: flatbuffers.Builder, opcodes: list[str]) -> int:
     return _table_vector(b, offsets)
 
 
+def _buffers(b: flatbuffers.Builder, graph: Graph, names: list[str]) -> tuple[int, dict[str, int]]:
+    """Write one buffer per constant (buffer 0 is the empty sentinel); return the vector and the
+    buffer index of each constant tensor."""
+    dtypes = {"float32": np.float32, "int8": np.int8, "int32": np.int32}
+    payloads: list[bytes] = [b""]
+    buffer_of: dict[str, int] = {}
+    for name in names:
+        tensor = graph.tensors[name]
+        if tensor.data is not None:
+            buffer_of[name] = len(payloads)
+            payloads.append(np.ascontiguousarray(tensor.data, dtypes[tensor.dtype]).tobytes())
+    offsets = []
+    for raw in payloads:
+        data = _bytes(b, raw) if raw else None
+        tflite.BufferStart(b)
+        if data is not None:
+            tflite.BufferAddData(b, data)
+        offsets.append(tflite.BufferEnd(b))
+    return _table_vector(b, offsets), buffer_of
+
+
+def _subgraph(b: flatbuffers.Builder, graph: Graph, tensors: list[int], ops: list[int]) -> int:
+    index = {n: i for i, n in enumerate(graph.tensors)}
+    tensors_vec, ops_vec = _table_vector(b, tensors), _table_vector(b, ops)
+    inputs = _vector(b, [index[n] for n in graph.inputs], "int32")
+    outputs = _vector(b, [index[n] for n in graph.outputs], "int32")
+    name = b.CreateString("main")
+    tflite.SubGraphStart(b)
+    tflite.SubGraphAddTensors(b, tensors_vec)
+    tflite.SubGraphAddInputs(b, inputs)
+    tflite.SubGraphAddOutputs(b, outputs)
+    tflite.SubGraphAddOperators(b, ops_vec)
+    tflite.SubGraphAddName(b, name)
+    return int(tflite.SubGraphEnd(b))
+
+
 def write_tflite(graph: Graph, description: str = "perfloop onnx->tflite") -> bytes:
     """Serialise ``graph`` (constants already in their final dtype) to TFLite flatbuffer bytes."""
     b = flatbuffers.Builder(1 << 16)
     names = list(graph.tensors)
     index = {n: i for i, n in enumerate(names)}
-    buffers: list[bytes] = [b""]
-    buffer_of: dict[str, int] = {}
-    for name in names:
-        data = graph.tensors[name].data
-        if data is not None:
-            buffer_of[name] = len(buffers)
-            dtype = {"float32": np.float32, "int8": np.int8, "int32": np.int32}
-            buffers.append(np.ascontiguousarray(data, dtype[graph.tensors[name].dtype]).tobytes())
-    buffer_offsets = []
-    for raw in buffers:
-        payload = _bytes(b, raw) if raw else None
-        tflite.BufferStart(b)
-        if payload is not None:
-            tflite.BufferAddData(b, payload)
-        buffer_offsets.append(tflite.BufferEnd(b))
+    buffers_vec, buffer_of = _buffers(b, graph, names)
     opcodes = sorted(
         {op.opcode for op in graph.operators}, key=lambda o: getattr(BuiltinOperator, o)
     )
     code_index = {o: i for i, o in enumerate(opcodes)}
     tensors = [_tensor(b, graph.tensors[n], buffer_of.get(n, 0)) for n in names]
     ops = [_operator(b, op, index, code_index[op.opcode]) for op in graph.operators]
-    tensors_vec, ops_vec = _table_vector(b, tensors), _table_vector(b, ops)
-    inputs = _vector(b, [index[n] for n in graph.inputs], "int32")
-    outputs = _vector(b, [index[n] for n in graph.outputs], "int32")
-    sub_name = b.CreateString("main")
-    tflite.SubGraphStart(b)
-    tflite.SubGraphAddTensors(b, tensors_vec)
-    tflite.SubGraphAddInputs(b, inputs)
-    tflite.SubGraphAddOutputs(b, outputs)
-    tflite.SubGraphAddOperators(b, ops_vec)
-    tflite.SubGraphAddName(b, sub_name)
-    subgraph = tflite.SubGraphEnd(b)
+    subgraph = _subgraph(b, graph, tensors, ops)
     codes_vec, subgraphs_vec = _opcodes(b, opcodes), _table_vector(b, [subgraph])
-    buffers_vec, desc = _table_vector(b, buffer_offsets), b.CreateString(description)
+    desc = b.CreateString(description)
     tflite.ModelStart(b)
     tflite.ModelAddVersion(b, SCHEMA_VERSION)
     tflite.ModelAddOperatorCodes(b, codes_vec)
