@@ -188,7 +188,9 @@ class GraphIR:
         raw = json.loads(text)
         version = raw.get("ir_version")
         if version != IR_VERSION:
-            raise IRVersionError(f"graph IR version {version!r} is not supported (expected {IR_VERSION})")
+            raise IRVersionError(
+                f"graph IR version {version!r} is not supported (expected {IR_VERSION})"
+            )
         return _ADAPTER.validate_python(raw)
 
 
