@@ -130,7 +130,7 @@ def predict(state: AppState, body: PredictionsIn) -> PredictionsOut:
     else:
         graphs = spec_graphs(state, body.specs or [])
     context = state.samples.context(state.db, body.device, kind)
-    batch = predictor.predict(graphs, context, body.metrics)
+    batch = state.batcher.predict(predictor, graphs, context, body.metrics)
     uncertain = [_uncertain(m, body.uncertainty_threshold) for m in batch.estimates]
     job_ids = _jobs_for_uncertain(state, body, uncertain)
     _log(state, body, batch)

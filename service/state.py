@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from service.batching import PredictionBatcher
 from service.blobstore import BlobStore
 from service.core.config import Settings
 from service.core.db import Database
@@ -49,6 +50,7 @@ class AppState:
     graphs: GraphStore
     samples: SampleStore
     tokens: TokenCache
+    batcher: PredictionBatcher = field(default_factory=PredictionBatcher)
     training_threads: list[threading.Thread] = field(default_factory=list)
 
     @classmethod

@@ -1,0 +1,96 @@
+"""Concurrent predict calls are coalesced: callers queued behind a running call share one."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from predictor.api import DeviceContext, Metric, PredictionBatch
+from predictor.ir.schema import GraphIR
+from service.batching import PredictionBatcher
+from tests.service.factories import tiny_graph
+from tests.service.predictors import LinearMacsPredictor
+
+
+class GatedPredictor(LinearMacsPredictor):
+    """Records each call's graph count; the first call blocks until released."""
+
+    def __init__(self) -> None:
+        super().__init__("gated", 0.01)
+        self.calls: list[int] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.fail = False
+
+    def predict(
+        self,
+        graphs: Sequence[GraphIR],
+        device: DeviceContext,
+        metrics: Sequence[Metric] = ("latency_ms",),
+    ) -> PredictionBatch:
+        self.calls.append(len(graphs))
+        if len(self.calls) == 1:
+            self.entered.set()
+            assert self.release.wait(timeout=60)
+        if self.fail:
+            raise RuntimeError("model exploded")
+        return super().predict(graphs, device, metrics)
+
+
+def _wait_queued(batcher: PredictionBatcher, n: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        groups = list(batcher._groups.values())
+        if groups and len(groups[0].pending) == n:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"{n} callers never queued")
+
+
+def _run_concurrently(fail: bool) -> tuple[GatedPredictor, list[object]]:
+    predictor, batcher = GatedPredictor(), PredictionBatcher()
+    predictor.fail = fail
+    context = DeviceContext("dev1")
+    graphs = [[tiny_graph(channels=c)] * (c % 3 + 1) for c in range(2, 10)]
+    results: list[object] = [None] * len(graphs)
+
+    def call(i: int) -> None:
+        try:
+            results[i] = batcher.predict(predictor, graphs[i], context, ("latency_ms",))
+        except RuntimeError as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(graphs))]
+    threads[0].start()
+    assert predictor.entered.wait(timeout=60)
+    for t in threads[1:]:
+        t.start()
+    _wait_queued(batcher, len(graphs) - 1)
+    predictor.release.set()
+    for t in threads:
+        t.join(timeout=60)
+    expected = [len(g) for g in graphs]
+    assert predictor.calls == [expected[0], sum(expected[1:])]  # 8 callers, 2 predictor calls
+    return predictor, results
+
+
+def test_queued_callers_share_one_call_and_get_their_own_results() -> None:
+    predictor, results = _run_concurrently(fail=False)
+    context = DeviceContext("dev1")
+    for c, result in zip(range(2, 10), results, strict=True):
+        assert isinstance(result, PredictionBatch)
+        alone = predictor.predict([tiny_graph(channels=c)] * (c % 3 + 1), context)
+        assert result.estimates == alone.estimates and result.version == "gated"
+
+
+def test_an_error_reaches_every_caller_of_the_call() -> None:
+    _, results = _run_concurrently(fail=True)
+    assert all(isinstance(r, RuntimeError) for r in results)
+
+
+def test_lone_call_runs_at_once() -> None:
+    batcher = PredictionBatcher()
+    predictor = LinearMacsPredictor("v", 0.01)
+    out = batcher.predict(predictor, [tiny_graph()], DeviceContext("d"), ("latency_ms",))
+    assert len(out.estimates) == 1 and batcher._groups == {}
