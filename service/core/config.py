@@ -29,7 +29,9 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="How often a replica re-reads the active predictor row."
     )
     token_cache_seconds: float = Field(default=5.0, ge=0)
-    ir_cache_size: int = Field(default=50_000, ge=0)
+    ir_cache_size: int = Field(
+        default=10_000, ge=0, description="Graph IRs kept in memory (~130 KB per NB201 graph)."
+    )
     max_predictions_per_request: int = Field(default=1000, ge=1)
 
     @property
