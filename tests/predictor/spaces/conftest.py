@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +29,14 @@ def small_specs(space: SearchSpace, count: int, seed: int = 0, pool: int = 8) ->
 def pick_small() -> Callable[..., list[Any]]:
     """The :func:`small_specs` helper as a fixture."""
     return small_specs
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """Batch-1 forward passes run faster on one thread than on a pool fighting for 2 cores."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
