@@ -22,7 +22,7 @@ from service.api.routes import (
     reports,
 )
 from service.core.config import Settings, get_settings
-from service.core.errors import Conflict, install_error_handlers
+from service.core.errors import Conflict, Unavailable, install_error_handlers
 from service.dashboard import install_dashboard
 from service.serving import PredictorLoader
 from service.state import AppState
@@ -79,6 +79,8 @@ def create_app(
             state.predictors.current(state.db)
         except Conflict:
             logger.warning("no active predictor yet: predictions answer 409 until one is")
+        except Unavailable as exc:
+            logger.error("%s; predictions answer 503 until it loads", exc.message)
         except SQLAlchemyError as exc:  # /readyz reports it; the process still starts
             logger.error("database not usable at start: %s", exc)
         yield

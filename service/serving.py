@@ -19,7 +19,7 @@ from typing import Generic, TypeVar
 from predictor.api import DeviceContext, Predictor, Sample
 from predictor.ir.schema import GraphIR
 from service.core.db import Database
-from service.core.errors import Conflict, NotFound
+from service.core.errors import Conflict, NotFound, Unavailable
 from service.crud import measurements as measurement_crud
 from service.crud import models as model_crud
 from service.crud import predictors as predictor_crud
@@ -101,10 +101,23 @@ class PredictorHolder:
             if wanted is None:
                 self._version, self._predictor = None, None
             elif wanted[0] != self._version:
-                logger.info("loading predictor %s from %s", wanted[0], wanted[1])
-                self._predictor = self._loader(Path(wanted[1]))
-                self._version = wanted[0]
+                self._load(*wanted)
             self._checked_at = now
+
+    def _load(self, version: str, artifact_path: str) -> None:
+        logger.info("loading predictor %s from %s", version, artifact_path)
+        try:
+            predictor = self._loader(Path(artifact_path))
+        except Exception as exc:  # a broken artifact must not take the API down
+            logger.exception("cannot load predictor %s", version)
+            if self._predictor is None:
+                raise Unavailable(
+                    f"active predictor {version!r} cannot be loaded from {artifact_path}: "
+                    f"{type(exc).__name__}: {exc}",
+                    code="predictor_unavailable",
+                ) from exc
+            return  # keep serving the previous version; retried at the next refresh
+        self._predictor, self._version = predictor, version
 
     def invalidate(self) -> None:
         """Force a database check on the next call (after an activation in this process)."""

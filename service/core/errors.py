@@ -60,6 +60,13 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Unavailable(ServiceError):
+    """A dependency of the request (e.g. the active predictor's artifact) cannot be used."""
+
+    status_code = 503
+    code = "unavailable"
+
+
 class PayloadTooLarge(ServiceError):
     """The request body is over the configured limit."""
 

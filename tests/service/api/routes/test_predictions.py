@@ -196,3 +196,19 @@ def test_activation_switches_version_without_restart(
     r = client.post("/api/v1/predictors/v9/activate", headers=admin)
     assert r.status_code == 404 and "v9" in r.json()["error"]["message"]
     assert client.post("/api/v1/predictors/v1/activate", headers=client_auth).status_code == 403
+
+
+def test_broken_artifact_is_503_not_500(
+    client: TestClient,
+    db: Database,
+    tmp_path: Path,
+    client_auth: dict[str, str],
+    setup: list[tuple[str, int]],
+) -> None:
+    with db.session(write=True) as session:
+        predictor_crud.register(session, "broken", str(tmp_path / "missing"), {})
+        predictor_crud.activate(session, "broken")
+    r = _predict(client, client_auth, model_ids=[setup[0][0]])
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "predictor_unavailable"
+    assert "broken" in r.json()["error"]["message"]
