@@ -78,6 +78,7 @@ def register_bench(app: typer.Typer, bench: typer.Typer) -> None:
     """Add ``bench fewshot``, ``bench fullshot`` and ``train``."""
     _register_fewshot(bench)
     _register_fullshot(bench)
+    _register_throughput(bench)
     _register_train(app)
 
 
@@ -92,6 +93,9 @@ def _register_fewshot(bench: typer.Typer) -> None:
         seeds: int = typer.Option(3, "--seeds"),
         json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
         quick: bool = typer.Option(False, "--quick", help="Tiny settings (seconds)."),
+        threads: int = typer.Option(
+            1, "--threads", help="torch threads (1 is fastest when shared)."
+        ),
     ) -> None:
         """Few-shot accuracy on unseen devices vs MACs-linear, lookup table and GBT baselines."""
         import torch
@@ -102,7 +106,7 @@ def _register_fewshot(bench: typer.Typer) -> None:
         from predictor.training.fit import QUICK_SETTINGS, FitSettings
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        torch.set_num_threads(2)
+        torch.set_num_threads(threads)
         table, graphs = _load(space, data, quick)
         split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
         bench_cfg = FewShotBench(
@@ -129,6 +133,9 @@ def _register_fullshot(bench: typer.Typer) -> None:
         seeds: int = typer.Option(1, "--seeds"),
         json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
         quick: bool = typer.Option(False, "--quick", help="Tiny settings (seconds)."),
+        threads: int = typer.Option(
+            1, "--threads", help="torch threads (1 is fastest when shared)."
+        ),
     ) -> None:
         """Train on N rows of one device, test on the rest; all methods, per device."""
         import torch
@@ -138,7 +145,7 @@ def _register_fullshot(bench: typer.Typer) -> None:
         from predictor.training.fit import QUICK_SETTINGS, FitSettings
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        torch.set_num_threads(2)
+        torch.set_num_threads(threads)
         table, graphs = _load(space, data, quick)
         split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
         chosen = _devices(devices, split.test, table.devices)
@@ -170,3 +177,40 @@ def _register_train(app: typer.Typer) -> None:
         settings = QUICK_SETTINGS if quick else FitSettings()
         path = train_on_table(table, graphs, chosen, settings, out, version)
         typer.echo(f"wrote predictor artifact {path}")
+
+
+def _register_throughput(bench: typer.Typer) -> None:
+    @bench.command("throughput")
+    def throughput(
+        space: str = typer.Option("nasbench201", "--space", help=SPACE_HELP),
+        data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
+        graphs_n: int = typer.Option(4096, "--graphs", help="Graphs per timed call."),
+        batch_size: int = typer.Option(1024, "--batch-size"),
+        threads: int = typer.Option(2, "--threads", help="torch threads."),
+        json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
+    ) -> None:
+        """Batch inference speed: featurized graphs per second for one device (default model)."""
+        import torch
+
+        from predictor.bench.throughput import measure, untrained_ensemble
+        from predictor.training.fit import FitSettings
+
+        torch.set_num_threads(threads)
+        _, graphs = _load(space, data, quick=False)
+        graphs = graphs[:graphs_n]
+        settings = FitSettings()
+        ensemble = untrained_ensemble(graphs, settings)
+        rate = measure(ensemble, graphs, batch_size)
+        nodes = sum(g.num_nodes for g in graphs) / len(graphs)
+        result = {
+            "space": space,
+            "graphs": len(graphs),
+            "mean_nodes": nodes,
+            "members": settings.members,
+            "hidden": settings.hidden,
+            "threads": threads,
+            "batch_size": batch_size,
+            "graphs_per_s": rate,
+        }
+        typer.echo(json.dumps(result))
+        _write(result, json_out)

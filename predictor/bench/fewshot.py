@@ -67,14 +67,17 @@ class Features:
 def meta_train_targets(
     table: LatencyTable, devices: Sequence[str], per_device: int, seed: int = 0
 ) -> np.ndarray:
-    """``[rows, devices]`` latencies with only ``per_device`` random measured rows per device."""
+    """``[rows, devices]`` latencies on one shared random set of ``per_device`` rows.
+
+    All meta-train devices use the same architectures (as in HELP), so each graph is encoded
+    once per step for every device; rows outside the set are NaN.
+    """
+    values = table.select(devices)
+    candidates = np.flatnonzero(np.isfinite(values).any(axis=1))
     rng = np.random.default_rng(seed)
-    out = np.full((len(table.archs), len(devices)), np.nan)
-    for j, device in enumerate(devices):
-        col = table.column(device)
-        measured = np.flatnonzero(np.isfinite(col))
-        pick = rng.choice(measured, min(per_device, len(measured)), replace=False)
-        out[pick, j] = col[pick]
+    pick = rng.choice(candidates, min(per_device, len(candidates)), replace=False)
+    out = np.full(values.shape, np.nan)
+    out[pick] = values[pick]
     return out
 
 

@@ -93,6 +93,7 @@ def fit_ensemble(
         model = PerfModel(config, constants)
         train = TrainConfig(settings.epochs, settings.batch_size, settings.lr, seed=m)
         history = train_model(model, data, train)
-        logger.info("member %d: loss %.4f in %.0fs", m, history[-1], time.perf_counter() - start)
+        last = history[-1] if history else float("nan")
+        logger.info("member %d: loss %.4f in %.0fs", m, last, time.perf_counter() - start)
         members.append(model)
     return Ensemble(members)
