@@ -9,6 +9,7 @@ activations).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ from predictor.models.adapt import fit_nnls_head
 
 #: Fewer measurements than this on an unseen device flag the batch as low-confidence.
 MIN_CONFIDENT_SAMPLES = 5
+#: Featurized graphs kept between calls (a warm batch skips featurization).
+FEATURE_CACHE_SIZE = 50_000
 _UNKNOWN_NOISE = 0.5
 
 
@@ -47,6 +50,22 @@ class EnsemblePredictor:
         self.meta = meta
         self.fewshot = FewShotConfig(**meta.get("fewshot", {}))
         self._noise: dict[str, dict[str, float]] = meta.get("noise_std", {})
+        self._features: OrderedDict[GraphIR, Data] = OrderedDict()
+
+    def _featurize(self, graphs: Sequence[GraphIR]) -> list[Data]:
+        """Featurized graphs, from an LRU cache keyed by IR equality (names ignored)."""
+        out: list[Data] = []
+        for g in graphs:
+            data = self._features.get(g)
+            if data is None:
+                data = featurize(g)
+                self._features[g] = data
+                if len(self._features) > FEATURE_CACHE_SIZE:
+                    self._features.popitem(last=False)
+            else:
+                self._features.move_to_end(g)
+            out.append(data)
+        return out
 
     @property
     def version(self) -> str:
@@ -69,7 +88,7 @@ class EnsemblePredictor:
         Raises:
             NoDataError: a metric has neither a trained head nor a measurement on this device.
         """
-        data = [featurize(g) for g in graphs]
+        data = self._featurize(graphs)
         estimates: list[dict[Metric, Estimate]] = [{} for _ in graphs]
         low = False
         for metric in metrics:
@@ -101,7 +120,7 @@ class EnsemblePredictor:
             noise = self._noise.get(metric, {}).get(device.name, 0.1)
             return combine_members(logs, noise), False
         if trained and measured:
-            support_data = [featurize(g) for g, _ in measured]
+            support_data = self._featurize([g for g, _ in measured])
             all_data = data + support_data
             member_log = self.ensemble.log_predict(all_data, metric)
             basis = torch.cat([d.basis for d in all_data]).double().numpy()

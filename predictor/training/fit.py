@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 class FitSettings:
     """Model size, optimisation and ensemble size."""
 
-    hidden: int = 64
-    depth: int = 3
+    hidden: int = 32
+    depth: int = 2
     layer: LayerType = "sage"
     epochs: int = 30
     batch_size: int = 64

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from predictor.fewshot import FewShotConfig, adapt_and_predict
+from predictor.models.adapt import fit_nnls_head, loo_log_residuals
+
+
+def test_nnls_head_recovers_nonnegative_law() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 5, size=(12, 3))
+    y = 0.5 + x @ np.array([2.0, 0.0, 1.0])
+    head = fit_nnls_head(x, y, ridge=0.0)
+    assert np.allclose(head.predict(x), y, rtol=1e-6)
+    assert np.all(head.weights >= 0)
+    assert np.allclose(loo_log_residuals(x, y, ridge=0.0), 0.0, atol=1e-6)
+
+
+def test_adapt_gives_interval_around_mean() -> None:
+    rng = np.random.default_rng(1)
+    n, devices = 30, 3
+    member_log = np.log(rng.uniform(1, 10, size=(1, n, devices)))
+    member_log = np.concatenate(
+        [member_log, member_log + rng.normal(0, 0.05, size=member_log.shape)]
+    )
+    basis = rng.uniform(0, 1, size=(n, 2))
+    y = np.exp(member_log[0, :, 0]) * 2.0
+    support = np.arange(10)
+    dist = adapt_and_predict(member_log, basis, support, y[support], FewShotConfig())
+    assert np.all(dist.std > 0)
+    assert np.all(dist.lo <= dist.value) and np.all(dist.value <= dist.hi)
+    assert np.corrcoef(dist.value, y)[0, 1] > 0.9
+
+
+def test_adapt_rejects_bad_support() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        adapt_and_predict(
+            np.zeros((1, 3, 1)), np.ones((3, 1)), np.arange(1), np.array([0.0]), FewShotConfig()
+        )
