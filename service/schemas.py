@@ -16,6 +16,8 @@ PredictorStatus = Literal["candidate", "active", "retired"]
 Scope = Literal["admin", "client", "agent"]
 
 DEFAULT_METRICS: tuple[Metric, ...] = ("latency_ms",)
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
 DeviceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 ModelId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
@@ -82,8 +84,8 @@ class LatencyStats(Strict):
     std: float = Field(ge=0)
     p10: float = Field(ge=0)
     p90: float = Field(ge=0)
-    n_runs: int = Field(ge=1)
-    warmup_runs: int = Field(ge=0)
+    n_runs: int = Field(ge=1, le=INT32_MAX)
+    warmup_runs: int = Field(ge=0, le=INT32_MAX)
     raw_samples_ms: list[float] | None = Field(default=None, max_length=100_000)
 
 
@@ -93,7 +95,7 @@ class Environment(Strict):
     backend: str = Field(min_length=1, max_length=64)
     runtime: str = Field(min_length=1, max_length=64)
     runtime_version: str = Field(max_length=64)
-    threads: int | None = Field(default=None, ge=1)
+    threads: int | None = Field(default=None, ge=1, le=INT32_MAX)
     cpu: str | None = Field(default=None, max_length=256)
     clock_mhz: float | None = Field(default=None, ge=0)
     agent_version: str = Field(max_length=64)
@@ -109,8 +111,8 @@ class MeasurementIn(Strict):
     measurement_kind: MeasurementKind
     latency_ms: LatencyStats | None = None
     energy_mj: float | None = Field(default=None, ge=0)
-    peak_memory_bytes: int | None = Field(default=None, ge=0)
-    flash_bytes: int | None = Field(default=None, ge=0)
+    peak_memory_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    flash_bytes: int | None = Field(default=None, ge=0, le=INT64_MAX)
     environment: Environment
     measured_at: datetime | None = None
 
@@ -151,7 +153,7 @@ class JobsIn(Strict):
 
     device: DeviceName
     model_ids: list[ModelId] = Field(min_length=1, max_length=1000)
-    priority: int = 0
+    priority: int = Field(default=0, ge=-INT32_MAX, le=INT32_MAX)
 
 
 class JobOut(Row):
@@ -279,7 +281,9 @@ class TrainIn(Strict):
     activate: bool = Field(default=False, description="Activate the version once trained.")
     version: str | None = Field(default=None, min_length=1, max_length=128)
     quick: bool = Field(default=False, description="Tiny model, few epochs (tests, demos).")
-    min_device_samples: int = Field(default=20, ge=1, description="Samples for a device head.")
+    min_device_samples: int = Field(
+        default=20, ge=1, le=INT32_MAX, description="Samples for a device head."
+    )
 
 
 class TrainRequestOut(Row):

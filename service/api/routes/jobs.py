@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
 
 from service.api.deps import Agent, Anyone, Client, State, check_device_scope, usable_device
 from service.crud import devices as device_crud
@@ -12,6 +14,7 @@ from service.crud import models as model_crud
 from service.crud.tokens import Principal
 from service.models import Job
 from service.schemas import (
+    INT32_MAX,
     CompleteOut,
     FailIn,
     HeartbeatIn,
@@ -26,6 +29,8 @@ from service.schemas import (
 from service.state import AppState
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+JobId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
 @router.post("", response_model=JobList, status_code=201)
@@ -51,7 +56,7 @@ def list_jobs(
     device: str | None = None,
     status: JobStatus | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=INT32_MAX),
 ) -> JobList:
     """List jobs, newest first."""
     if principal.scope == "agent":
@@ -63,7 +68,7 @@ def list_jobs(
 
 
 @router.get("/{job_id}", response_model=JobDetail)
-def get_job(job_id: int, state: State, principal: Anyone) -> JobDetail:
+def get_job(job_id: JobId, state: State, principal: Anyone) -> JobDetail:
     """Get a job; once done it includes its measurement."""
     with state.db.session() as session:
         job = job_crud.get(session, job_id)
@@ -95,7 +100,7 @@ def _own_job(state: AppState, principal: Principal, job_id: int) -> Job:
 
 
 @router.post("/{job_id}/heartbeat", response_model=JobOut)
-def heartbeat(job_id: int, body: HeartbeatIn, state: State, principal: Agent) -> JobOut:
+def heartbeat(job_id: JobId, body: HeartbeatIn, state: State, principal: Agent) -> JobOut:
     """Extend a job's lease (409 when the lease was lost)."""
     _own_job(state, principal, job_id)
     holder = None if principal.scope == "admin" else principal.token_id
@@ -106,7 +111,7 @@ def heartbeat(job_id: int, body: HeartbeatIn, state: State, principal: Agent) ->
 
 
 @router.post("/{job_id}/complete", response_model=CompleteOut)
-def complete(job_id: int, body: MeasurementIn, state: State, principal: Agent) -> CompleteOut:
+def complete(job_id: JobId, body: MeasurementIn, state: State, principal: Agent) -> CompleteOut:
     """Complete a job with its measurement (idempotent by idempotency_key)."""
     _own_job(state, principal, job_id)
     with state.db.session(write=True) as session:
@@ -115,7 +120,7 @@ def complete(job_id: int, body: MeasurementIn, state: State, principal: Agent) -
 
 
 @router.post("/{job_id}/fail", response_model=JobOut)
-def fail(job_id: int, body: FailIn, state: State, principal: Agent) -> JobOut:
+def fail(job_id: JobId, body: FailIn, state: State, principal: Agent) -> JobOut:
     """Report a failed job (requeued when retryable and attempts remain)."""
     _own_job(state, principal, job_id)
     with state.db.session(write=True) as session:

@@ -8,7 +8,7 @@ from service.api.deps import Agent, Client, State, usable_device
 from service.crud import devices as device_crud
 from service.crud import measurements as measurement_crud
 from service.crud import models as model_crud
-from service.schemas import MeasurementCreated, MeasurementIn, MeasurementOut
+from service.schemas import INT32_MAX, MeasurementCreated, MeasurementIn, MeasurementOut
 
 router = APIRouter(prefix="/measurements", tags=["measurements"])
 
@@ -35,7 +35,7 @@ def list_measurements(
     device: str | None = None,
     model_id: str | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=INT32_MAX),
 ) -> list[MeasurementOut]:
     """List measurements, newest first."""
     with state.db.session() as session:

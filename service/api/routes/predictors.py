@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
 
 from service.api.deps import Admin, Client, State
 from service.crud import predictors as predictor_crud
-from service.schemas import PredictorOut, TrainIn, TrainRequestOut
+from service.schemas import INT32_MAX, PredictorOut, TrainIn, TrainRequestOut
 from service.training import start_training
 
 router = APIRouter(prefix="/predictors", tags=["predictors"])
@@ -32,7 +34,9 @@ def train(body: TrainIn, request: Request, state: State, _principal: Admin) -> T
 
 
 @router.get("/train/{request_id}", response_model=TrainRequestOut)
-def get_train_request(request_id: int, state: State, _principal: Client) -> TrainRequestOut:
+def get_train_request(
+    request_id: Annotated[int, Path(ge=1, le=INT32_MAX)], state: State, _principal: Client
+) -> TrainRequestOut:
     """Get a training request's state."""
     with state.db.session() as session:
         return TrainRequestOut.model_validate(predictor_crud.get_train_request(session, request_id))
