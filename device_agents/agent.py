@@ -87,7 +87,10 @@ class Agent:
         Returns:
             The number of results still in the spool at exit (0: all uploaded).
         """
-        self.register_device()
+        while not self._try_register():
+            if once or self.stop.is_set():
+                return len(self.spool)
+            self.stop.wait(self.poll_interval_s)
         self.flush_spool()
         while not self.stop.is_set():
             try:
@@ -107,6 +110,14 @@ class Agent:
             for job in jobs:
                 self.process(job)
         return self.flush_spool()
+
+    def _try_register(self) -> bool:
+        try:
+            self.register_device()
+        except ServerUnavailableError as exc:
+            logger.warning("cannot register the device yet: %s", exc)
+            return False
+        return True
 
     def process(self, job: Job) -> None:
         """Measure one leased job and upload (or spool) its result; never raises for job errors."""
@@ -145,7 +156,9 @@ class Agent:
             cpu=result.cpu or cpu_model(),
             clock_mhz=result.clock_mhz if result.clock_mhz is not None else clock_mhz(),
             agent_version=__version__,
-            extra=result.extra,
+            extra={**result.extra, "protocol_clock": self.protocol.clock}
+            if result.measurement_kind == "measured"
+            else result.extra,
         )
         return Measurement(
             model_id=model_id,

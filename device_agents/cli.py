@@ -58,8 +58,13 @@ def agent_command(
     from device_agents.agent import install_signal_handlers
 
     install_signal_handlers(agent)
+    from device_agents.client import ApiError
+
     try:
         remaining = agent.run(once=once)
+    except ApiError as exc:  # a configuration problem: bad token, device bound to another token
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     finally:
         agent.client.close()
     typer.echo(f"completed={agent.completed} failed={agent.failed} spooled={remaining}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,7 @@ class AgentSettings(BaseSettings):
         max_cv: Re-measure when the coefficient of variation exceeds this.
         max_remeasure: How many times to re-measure at most.
         cpu_affinity: CPUs to pin the measuring process to (empty: no pinning).
+        clock: ``wall`` (default) or ``thread_cpu`` (see :class:`MeasurementProtocol`).
     """
 
     model_config = SettingsConfigDict(env_prefix="PERFLOOP_AGENT_", extra="ignore")
@@ -55,6 +57,7 @@ class AgentSettings(BaseSettings):
     max_cv: float = Field(default=0.10, gt=0)
     max_remeasure: int = Field(default=3, ge=0)
     cpu_affinity: list[int] = Field(default_factory=list)
+    clock: Literal["wall", "thread_cpu"] = "wall"
 
 
 @lru_cache(maxsize=1)

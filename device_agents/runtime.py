@@ -22,6 +22,7 @@ def protocol_from_settings(settings: AgentSettings) -> MeasurementProtocol:
         max_remeasure=settings.max_remeasure,
         threads=settings.threads,
         cpu_affinity=settings.cpu_affinity,
+        clock=settings.clock,
     )
 
 

@@ -221,3 +221,42 @@ def test_sigterm_releases_the_job_and_exits_cleanly(server: ServerThread, tmp_pa
     assert state.jobs[job]["status"] == "queued"  # released for another attempt
     assert "agent stopping" in state.jobs[job]["reason"]
     assert state.measurements == []
+
+
+def test_once_with_the_server_down_keeps_the_spool_and_returns(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    agent = _agent(server, tmp_path)
+    server.stop()
+    assert agent.run(once=True) == 0  # nothing spooled, nothing lost, no exception
+    assert server.state.devices == {}
+
+
+def test_bad_token_is_a_one_line_error(server: ServerThread, tmp_path: Path) -> None:
+    cmd = [
+        sys.executable,
+        "-c",
+        CLI,
+        "agent",
+        "--server",
+        server.url,
+        "--token",
+        "wrong",
+        "--backend",
+        "ort-cpu",
+        "--device",
+        "dev1",
+        "--once",
+        "--spool-dir",
+        str(tmp_path),
+    ]
+    done = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 2, done.stderr
+    assert "HTTP 401 unauthorized" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -106,3 +106,15 @@ def test_pinned_restores_affinity() -> None:
     with pinned([cpu]):
         assert os.sched_getaffinity(0) == {cpu}
     assert os.sched_getaffinity(0) == before
+
+
+def test_thread_cpu_clock_leaves_out_time_spent_descheduled() -> None:
+    wall = MeasurementProtocol(warmup_runs=0, min_runs=5, min_time_s=0.0)
+    cpu = MeasurementProtocol(warmup_runs=0, min_runs=5, min_time_s=0.0, clock="thread_cpu")
+    assert min(time_runs(lambda: time.sleep(0.005), wall)) >= 5.0
+    assert max(time_runs(lambda: time.sleep(0.005), cpu)) < 2.0  # sleeping uses no CPU
+
+
+def test_thread_cpu_clock_needs_one_thread() -> None:
+    with pytest.raises(ValueError, match="needs threads=1, got threads=2"):
+        MeasurementProtocol(clock="thread_cpu", threads=2)
