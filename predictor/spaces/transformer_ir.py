@@ -17,13 +17,12 @@ def layer_norm(w: IRWriter, x: TensorRef) -> TensorRef:
 
 
 def rms_norm(w: IRWriter, x: TensorRef) -> TensorRef:
-    """``x * rsqrt(mean(x^2) + eps) * weight`` as exported (the mean imports as a global pool)."""
+    """``x / sqrt(mean(x^2) + eps) * weight`` as exported (the mean imports as a global pool)."""
     shape = w.shape(x)
     reduced = (*shape[:-1], 1)
     r = w.scalar("Pow", x)
     r = w.node("GlobalAveragePool", (r,), reduced)
-    r = w.scalar("Div", w.unary("Sqrt", w.scalar("Add", r)))
-    y = w.binary("Mul", x, r)
+    y = w.binary("Div", x, w.unary("Sqrt", w.scalar("Add", r)))
     return w.node("Mul", (y,), shape, (tspec((shape[-1],)),))
 
 

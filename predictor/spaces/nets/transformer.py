@@ -72,7 +72,11 @@ class VisionTransformer(nn.Module):
 
 
 class RMSNorm(nn.Module):
-    """Root-mean-square norm with a learned scale (written out: pow, mean, add, rsqrt, mul)."""
+    """Root-mean-square norm with a learned scale (written out: pow, mean, add, sqrt, div, mul).
+
+    ``x / sqrt(...)`` rather than ``x * rsqrt(...)``: the two torch exporters write ``rsqrt``
+    differently (``Div(1, Sqrt)`` vs ``Reciprocal(Sqrt)``) but agree on a plain division.
+    """
 
     def __init__(self, dim: int, eps: float = 1e-5) -> None:
         super().__init__()
@@ -80,7 +84,7 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+        return x / torch.sqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
 class DecoderBlock(nn.Module):
