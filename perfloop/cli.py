@@ -17,7 +17,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-bench = typer.Typer(help="Benchmarks whose results are recorded in docs/BENCHMARKS.md.", no_args_is_help=True)
+bench = typer.Typer(
+    help="Benchmarks whose results are recorded in docs/BENCHMARKS.md.", no_args_is_help=True
+)
 app.add_typer(bench, name="bench")
 
 
