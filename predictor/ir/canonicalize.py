@@ -184,10 +184,8 @@ def reduce_mean_to_global_pool(graph: WorkGraph) -> None:
             dtype = graph.specs[out].dtype if out in graph.specs else "float32"
             graph.specs[mid] = TensorSpec(pooled, dtype)
             node.outputs = [mid]
-            index = graph.nodes.index(node) + 1
-            graph.nodes.insert(
-                index, OpNode("Reshape", "", [mid], [out], {}, f"{node.name}/squeeze")
-            )
+            squeeze = OpNode("Reshape", "", [mid], [out], {}, f"{node.name}/squeeze")
+            graph.insert_after(node, squeeze)
 
 
 def _reduce_axes(graph: WorkGraph, node: OpNode) -> list[int] | None:
@@ -252,8 +250,7 @@ def _transpose_before_reshape(graph: WorkGraph, reshape: OpNode) -> None:
     out = transpose.outputs[0]
     transpose.outputs = [mid]
     reshape.inputs, reshape.outputs = [mid], [out]
-    graph.nodes.remove(reshape)
-    graph.nodes.insert(graph.nodes.index(transpose) + 1, reshape)
+    graph.insert_after(transpose, reshape)
 
 
 def _moves_only_unit_axes(graph: WorkGraph, node: OpNode) -> bool:

@@ -63,11 +63,25 @@ class OpNode:
     attrs: dict[str, Any]
     name: str = ""
     quantized: bool = False
+    graph: WorkGraph | None = field(default=None, repr=False)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        graph = getattr(self, "graph", None)
+        if graph is None or key not in ("inputs", "outputs"):
+            object.__setattr__(self, key, value)
+            return
+        graph._unindex(self)  # keep the owning graph's reader/producer index exact
+        object.__setattr__(self, key, value)
+        graph._add_to_index(self)
 
 
 @dataclass(slots=True)
 class WorkGraph:
-    """Nodes in topological order plus constants, specs and graph inputs/outputs."""
+    """Nodes in topological order plus constants, specs and graph inputs/outputs.
+
+    Readers and producers of every value are indexed; nodes keep the index exact when their
+    ``inputs`` or ``outputs`` are reassigned, so rewrites cost O(1) lookups, not graph scans.
+    """
 
     nodes: list[OpNode]
     consts: dict[str, np.ndarray]
@@ -76,32 +90,61 @@ class WorkGraph:
     outputs: list[str]
     #: Constants that are stored quantized (DequantizeLinear inputs): name -> stored dtype.
     stored_dtype: dict[str, DType] = field(default_factory=dict)
+    _readers: dict[str, list[OpNode]] = field(default_factory=dict, repr=False)
+    _producers: dict[str, OpNode] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for node in self.nodes:
+            node.graph = self
+            self._add_to_index(node)
+
+    def _add_to_index(self, node: OpNode) -> None:
+        for value in node.inputs:
+            self._readers.setdefault(value, []).append(node)
+        for value in node.outputs:
+            self._producers.setdefault(value, node)
+
+    def _unindex(self, node: OpNode) -> None:
+        for value in node.inputs:
+            self._readers[value].remove(node)
+        for value in node.outputs:
+            if self._producers.get(value) is node:
+                del self._producers[value]
 
     def consumers(self, value: str) -> list[OpNode]:
-        """Nodes that read ``value``."""
-        return [n for n in self.nodes if value in n.inputs]
+        """Nodes that read ``value`` (each once)."""
+        unique: dict[int, OpNode] = {id(n): n for n in self._readers.get(value, [])}
+        return list(unique.values())
 
     def uses(self, value: str) -> int:
         """Number of reads of ``value`` (graph outputs count as one)."""
-        count = sum(n.inputs.count(value) for n in self.nodes)
-        return count + self.outputs.count(value)
+        return len(self._readers.get(value, [])) + self.outputs.count(value)
 
     def producer(self, value: str) -> OpNode | None:
         """Node that writes ``value`` (None for inputs and constants)."""
-        for node in self.nodes:
-            if value in node.outputs:
-                return node
-        return None
+        return self._producers.get(value)
 
     def rename(self, old: str, new: str) -> None:
         """Make every reader of ``old`` read ``new`` instead."""
-        for node in self.nodes:
+        if old == new:
+            return
+        for node in self.consumers(old):
             node.inputs = [new if v == old else v for v in node.inputs]
         self.outputs = [new if v == old else v for v in self.outputs]
 
     def remove(self, node: OpNode) -> None:
         """Drop ``node`` from the graph."""
-        self.nodes = [n for n in self.nodes if n is not node]
+        self._unindex(node)
+        self.nodes.remove(node)
+        node.graph = None
+
+    def insert_after(self, anchor: OpNode, node: OpNode) -> None:
+        """Place ``node`` (new, or already in the graph) right after ``anchor``."""
+        if node.graph is self:
+            self.remove(node)
+        self.nodes.insert(self.nodes.index(anchor) + 1, node)
+        node.graph = self
+        self._add_to_index(node)
 
     def bypass(self, node: OpNode, source: str) -> None:
         """Drop ``node`` and make readers of its first output read ``source``."""
