@@ -138,6 +138,8 @@ def _lock(session: Session, job_id: int) -> Job:
 def heartbeat(session: Session, job_id: int, holder: int | None, lease_seconds: int) -> Job:
     """Extend the lease of a job held by token ``holder`` (None: any holder, for admins).
 
+    The lease runs at least ``lease_seconds`` from now; a longer lease is never shortened.
+
     Raises:
         Conflict: the job is not leased (finished or requeued) or leased by someone else.
     """
@@ -148,7 +150,9 @@ def heartbeat(session: Session, job_id: int, holder: int | None, lease_seconds: 
             code="lease_lost",
         )
     now = utcnow()
-    job.lease_expires_at = now + timedelta(seconds=lease_seconds)
+    extended = now + timedelta(seconds=lease_seconds)
+    current = job.lease_expires_at
+    job.lease_expires_at = extended if current is None or current < extended else current
     job.updated_at = now
     return job
 

@@ -111,3 +111,19 @@ def _lease_in_processes(url: str, n: int) -> Counter[int]:
     outputs = [p.communicate(timeout=300)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs)
     return Counter(int(x) for out in outputs for x in out.split())
+
+
+def test_heartbeat_never_shortens_a_long_lease(db: Database) -> None:
+    with db.session(write=True) as session:
+        make_device(session, "dev1")
+        make_job(session, make_model(session).id)
+    with db.session(write=True) as session:
+        (job,) = job_crud.lease(session, "dev1", 1, 3600, leased_by=1)
+        long_expiry = job.lease_expires_at
+    with db.session(write=True) as session:
+        beat = job_crud.heartbeat(session, job.id, holder=1, lease_seconds=60)
+        assert beat.lease_expires_at == long_expiry
+    with db.session(write=True) as session:
+        beat = job_crud.heartbeat(session, job.id, holder=1, lease_seconds=7200)
+        assert beat.lease_expires_at is not None and long_expiry is not None
+        assert beat.lease_expires_at > long_expiry
