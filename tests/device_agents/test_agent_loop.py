@@ -260,3 +260,21 @@ def test_bad_token_is_a_one_line_error(server: ServerThread, tmp_path: Path) -> 
     assert done.returncode == 2, done.stderr
     assert "HTTP 401 unauthorized" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_simulated_backend_is_labelled_simulated_end_to_end(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    state = server.state
+    job = state.add_job("mcu1", _add_model(state, small_cnn()))
+    assert _agent(server, tmp_path, backend="tflm-m55", device="mcu1").run(once=True) == 0
+    device = state.devices["mcu1"]
+    assert device["kind"] == "mcu" and device["simulated"] is True
+    assert device["hardware"]["target"] == "cortex-m55"
+    assert state.jobs[job]["status"] == "done"
+    (stored,) = state.measurements
+    assert stored["measurement_kind"] == "simulated"
+    assert stored["environment"]["cpu"] == "cortex-m55"
+    assert stored["environment"]["clock_mhz"] == 400.0
+    assert stored["energy_mj"] > 0 and stored["peak_memory_bytes"] > 0
+    assert "protocol_clock" not in stored["environment"]["extra"]
