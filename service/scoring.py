@@ -134,10 +134,16 @@ def predict(state: AppState, body: PredictionsIn) -> PredictionsOut:
     uncertain = [_uncertain(m, body.uncertainty_threshold) for m in batch.estimates]
     job_ids = _jobs_for_uncertain(state, body, uncertain)
     _log(state, body, batch)
+    return _response(body, batch, any(uncertain), job_ids)
+
+
+def _response(
+    body: PredictionsIn, batch: PredictionBatch, uncertain: bool, job_ids: dict[int, int]
+) -> PredictionsOut:
     return PredictionsOut(
         predictor_version=batch.version,
         device=body.device,
-        low_confidence=batch.low_confidence or any(uncertain),
+        low_confidence=batch.low_confidence or uncertain,
         predictions=[
             PredictionOut(
                 model_id=body.model_ids[i] if body.model_ids else None,
