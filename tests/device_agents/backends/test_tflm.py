@@ -6,12 +6,18 @@ import pytest
 from agent_models import erf_model, mobile_cnn, small_cnn
 
 from device_agents.backends.base import UnsupportedModelError
-from device_agents.backends.cycle_model import calibrate, load_target, target_names
 from device_agents.backends.registry import get_backend
-from device_agents.convert import onnx_to_tflite
 from device_agents.protocol import MeasurementProtocol
 
 pytest.importorskip("tflite_micro", reason="tflite-micro not installed")
+pytest.importorskip("tflite", reason="tflite schema package not installed")
+
+from device_agents.backends.cycle_model import (
+    calibrate,
+    load_target,
+    target_names,
+)
+from device_agents.convert import onnx_to_tflite
 
 PROTOCOL = MeasurementProtocol()
 

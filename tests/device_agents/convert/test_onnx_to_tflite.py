@@ -14,10 +14,11 @@ from agent_models import (
 )
 
 from device_agents.backends.base import UnsupportedModelError
-from device_agents.convert import onnx_to_tflite
 
 litert = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert not installed")
 tflite = pytest.importorskip("tflite", reason="tflite schema package not installed")
+
+from device_agents.convert import onnx_to_tflite  # noqa: E402 - needs the tflite package
 
 MODELS = {
     "small_cnn": small_cnn,
