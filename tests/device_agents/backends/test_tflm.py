@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from agent_models import erf_model, mobile_cnn, small_cnn
+from agent_models import erf_model, flatten_model, grouped_conv_model, mobile_cnn, small_cnn
 
 from device_agents.backends.base import UnsupportedModelError
 from device_agents.backends.registry import get_backend
@@ -64,10 +64,8 @@ def test_unsupported_operator_fails_with_its_name() -> None:
 
 
 def test_every_converter_opcode_has_coefficients() -> None:
-    from device_agents.convert.writer import BuiltinOperator  # noqa: F401 - schema present
-
     target = load_target("cortex-m4")
-    for factory in (small_cnn, mobile_cnn):
+    for factory in (small_cnn, mobile_cnn, flatten_model, grouped_conv_model):
         for op in onnx_to_tflite(factory(), int8=True).operators:
             assert op in target.ops, op
     assert target_names() == ["cortex-m4", "cortex-m55", "cortex-m7"]
