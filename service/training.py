@@ -47,7 +47,9 @@ def training_samples(state: AppState) -> list[Sample]:
 def run_training(state: AppState, trainer: Trainer, request_id: int, activate: bool) -> None:
     """Train on all measurements, register a candidate (and activate it when asked)."""
     with state.db.session(write=True) as session:
-        predictor_crud.start_train_request(session, request_id)
+        if not predictor_crud.claim_train_request(session, request_id):
+            logger.info("training request %s was claimed by another trainer", request_id)
+            return
         params = dict(predictor_crud.get_train_request(session, request_id).params)
     try:
         samples = training_samples(state)

@@ -95,6 +95,11 @@ def finish_train_request(
     row.finished_at = utcnow()
 
 
-def start_train_request(session: Session, request_id: int) -> None:
-    """Mark a training request running."""
-    get_train_request(session, request_id).status = "running"
+def claim_train_request(session: Session, request_id: int) -> bool:
+    """Move a queued training request to running; False when someone else claimed it first."""
+    result = session.execute(
+        update(TrainRequest)
+        .where(TrainRequest.id == request_id, TrainRequest.status == "queued")
+        .values(status="running")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
