@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 
 PredictorLoader = Callable[[Path], Predictor]
 NO_PREDICTOR = (
-    "no active predictor; train one with POST /api/v1/predictors/train or `perfloop train`, "
-    "then activate it with POST /api/v1/predictors/{version}/activate"
+    "no active predictor; train one with POST /api/v1/predictors/train (activate: true) or "
+    "`perfloop train` then `perfloop predictors add ARTIFACT_DIR --activate`"
 )
 
 

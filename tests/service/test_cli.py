@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from perfloop.cli import app
 from service.core.config import get_settings
 from service.core.db import Database
+from service.crud import predictors as predictor_crud
 from service.crud.tokens import find_principal
 from service.migrate import current_revision, head_revision
 
@@ -50,3 +51,20 @@ def test_db_upgrade(data_dir: Path) -> None:
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert (data_dir / "perfloop.sqlite3").exists()
+
+
+def test_predictors_add_registers_and_activates(data_dir: Path, tmp_path: Path) -> None:
+    artifact = tmp_path / "artifact"
+    artifact.mkdir()
+    args = ["predictors", "add", str(artifact), "--version", "v7", "--activate"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "v7"
+    db = Database(get_settings().resolved_database_url)
+    try:
+        with db.session() as session:
+            active = predictor_crud.active(session)
+        assert active is not None and active.version == "v7"
+        assert active.artifact_path == str(artifact.resolve())
+    finally:
+        db.dispose()
