@@ -8,6 +8,7 @@ import random
 import pytest
 
 from device_agents.backends.registry import get_backend
+from device_agents.isolation import BackendRunner
 from device_agents.protocol import MeasurementProtocol
 
 spaces = pytest.importorskip("predictor.spaces.registry", reason="predictor spaces missing")
@@ -35,7 +36,9 @@ def test_backend_profiles_a_kws_model(name: str, kws_model: bytes) -> None:
     if BACKENDS[name] != "ort_cpu":
         pytest.importorskip(BACKENDS[name], reason=f"{BACKENDS[name]} not installed")
     backend = get_backend(name)
-    result = backend.profile(kws_model, QUICK)
+    # in a fresh child process, as the agent runs it: the RSS increase of a long-lived test
+    # worker can be 0 when earlier tests left freed memory behind
+    result = BackendRunner(name, isolate=True).profile(kws_model, QUICK)
     assert result.measurement_kind == ("simulated" if backend.simulated else "measured")
     assert result.latency_ms is not None and result.latency_ms.median > 0
     assert result.peak_memory_bytes is not None and result.peak_memory_bytes > 0
