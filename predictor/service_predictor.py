@@ -126,7 +126,9 @@ class EnsemblePredictor:
             basis = torch.cat([d.basis for d in all_data]).double().numpy()
             support = np.arange(len(data), len(all_data))
             y = np.asarray([v for _, v in measured])
-            dist = adapt_and_predict(member_log, basis, support, y, self.fewshot)
+            all_graphs = [*graphs, *(g for g, _ in measured)]
+            log_macs = np.log(np.maximum([float(g.macs) for g in all_graphs], 1.0))
+            dist = adapt_and_predict(member_log, basis, support, y, self.fewshot, log_macs)
             n = len(data)
             return LogGaussian(dist.mean[:n], dist.std[:n]), len(measured) < MIN_CONFIDENT_SAMPLES
         if trained:

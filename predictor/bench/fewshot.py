@@ -54,6 +54,12 @@ class Features:
     macs: np.ndarray
     tabular: np.ndarray
 
+    @property
+    def log_macs(self) -> np.ndarray:
+        """``[N]`` natural log of total MACs (at least 1)."""
+        out: np.ndarray = np.log(np.maximum(self.macs[:, 0], 1.0))
+        return out
+
     @staticmethod
     def build(table: LatencyTable, graphs: list[Data]) -> Features:
         """Stack the graph-level arrays and the (position, choice) one-hot."""
@@ -127,7 +133,9 @@ def device_scores(
     for seed in range(bench.seeds):
         sup = support_rows(measured, refs, bench.samples, seed)
         test = np.setdiff1d(measured, sup)
-        dist = adapt_and_predict(member_log, feats.basis, sup, y[sup], bench.fewshot)
+        dist = adapt_and_predict(
+            member_log, feats.basis, sup, y[sup], bench.fewshot, feats.log_macs
+        )
         runs["perfloop"].append(
             _score_dict(dist.value[test], y[test], dist.lo[test], dist.hi[test])
         )

@@ -38,3 +38,15 @@ def test_adapt_rejects_bad_support() -> None:
         adapt_and_predict(
             np.zeros((1, 3, 1)), np.ones((3, 1)), np.arange(1), np.array([0.0]), FewShotConfig()
         )
+
+
+def test_power_law_candidate_wins_on_a_macs_law() -> None:
+    rng = np.random.default_rng(2)
+    n = 40
+    log_macs = np.log(rng.uniform(1e6, 1e8, size=n))
+    y = np.exp(0.7 * log_macs - 9.0)
+    member_log = rng.normal(0, 1, size=(2, n, 3))  # uninformative known-device columns
+    basis = rng.uniform(0, 1, size=(n, 4))
+    support = np.arange(10)
+    dist = adapt_and_predict(member_log, basis, support, y[support], FewShotConfig(), log_macs)
+    assert np.allclose(dist.value, y, rtol=1e-6)
