@@ -170,7 +170,7 @@ def test_lost_lease_uploads_the_result_as_a_plain_measurement(
 
     def expire() -> None:
         state.jobs[job]["status"] = "queued"  # lease expired and job was taken back
-        time.sleep(0.3)  # let a heartbeat see the 409
+        time.sleep(1.0)  # let a heartbeat (every 0.05 s) see the 409
 
     runner = HookedRunner("ort-cpu", isolate=False)
     runner.after = expire
