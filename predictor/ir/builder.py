@@ -102,25 +102,36 @@ class GraphBuilder:
         return len(self._tensors) - 1
 
     def _topological_order(self) -> list[int]:
-        """Kahn's algorithm, ties broken by insertion order (stable for ordered input)."""
+        """Depth-first Kahn order that depends on the graph, not on how it was written down.
+
+        Among ready nodes, the one fed by the most recently scheduled node goes first (so each
+        branch runs to its end before the next starts), then the one reading that node's
+        lowest output slot, then insertion order. Two producers that add the same nodes in
+        different valid orders (e.g. two exporters) get the same order and the same peak memory.
+        """
         indegree = [0] * len(self._nodes)
-        consumers: list[list[int]] = [[] for _ in self._nodes]
+        consumers: list[list[tuple[int, int]]] = [[] for _ in self._nodes]
         for i, node in enumerate(self._nodes):
             for ref in node.inputs:
                 producer = self._producer[ref]
                 if producer is not None:
                     indegree[i] += 1
-                    consumers[producer].append(i)
-        ready = [i for i, d in enumerate(indegree) if d == 0]
+                    slot = self._nodes[producer].outputs.index(ref)
+                    consumers[producer].append((i, slot))
+        ready = [(1, 0, i) for i, d in enumerate(indegree) if d == 0]
         heapq.heapify(ready)
         order: list[int] = []
         while ready:
-            i = heapq.heappop(ready)
+            _, _, i = heapq.heappop(ready)
+            step = len(order)
             order.append(i)
-            for j in consumers[i]:
+            slots: dict[int, int] = {}
+            for j, slot in consumers[i]:
                 indegree[j] -= 1
+                slots[j] = min(slot, slots.get(j, slot))
+            for j, slot in slots.items():
                 if indegree[j] == 0:
-                    heapq.heappush(ready, j)
+                    heapq.heappush(ready, (-step, slot, j))
         if len(order) != len(self._nodes):
             raise ValueError("graph has a cycle")
         return order

@@ -16,6 +16,9 @@ Each pass is a small function over a :class:`WorkGraph`:
   ``Reshape``; chains of reshapes collapse to one; reshapes that keep the shape disappear.
 * Adds of all-zero constants and all-zero Conv/Gemm biases disappear (exporters' optimisers
   remove some of them and not others).
+* Slices that cut one axis of a tensor into consecutive pieces become one ``Split`` (TorchScript
+  exports ``chunk`` as Slices, dynamo as Split); consecutive Transposes compose into one
+  (TorchScript fuses them, dynamo does not), and identity Transposes go.
 * Repeated weight-free nodes (same op, inputs, attributes and output shapes) collapse into one,
   as the TorchScript exporter's CSE does and the dynamo exporter does not.
 * Unused optional outputs (LSTM ``Y_h``/``Y_c``, MaxPool indices, ...) and dead nodes go.
@@ -40,7 +43,10 @@ def canonicalize(graph: WorkGraph) -> None:
     canonical_linear(graph)
     drop_zero_bias(graph)
     reduce_mean_to_global_pool(graph)
-    canonical_reshapes(graph)
+    slices_to_split(graph)
+    for _ in range(2):  # each pass can expose work for the other
+        compose_transposes(graph)
+        canonical_reshapes(graph)
     drop_unused_outputs(graph)
     eliminate_common_subexpressions(graph)
     remove_dead_nodes(graph)
@@ -186,6 +192,72 @@ def reduce_mean_to_global_pool(graph: WorkGraph) -> None:
             node.outputs = [mid]
             squeeze = OpNode("Reshape", "", [mid], [out], {}, f"{node.name}/squeeze")
             graph.insert_after(node, squeeze)
+
+
+def _slice_range(graph: WorkGraph, node: OpNode) -> tuple[int, int, int] | None:
+    """``(axis, start, end)`` of a single-axis, unit-step Slice with constant bounds."""
+    shape = graph.shape(node.inputs[0]) if node.inputs else None
+    params: list[list[int]] = []
+    for index, key in ((1, "starts"), (2, "ends"), (3, "axes"), (4, "steps")):
+        if len(node.inputs) > index and node.inputs[index]:
+            if not graph.is_const(node.inputs[index]):
+                return None
+            params.append([int(v) for v in graph.consts[node.inputs[index]].reshape(-1)])
+        else:
+            params.append([int(v) for v in node.attrs.get(key, [])])
+    starts, ends, axes, steps = params
+    if shape is None or len(starts) != 1 or len(ends) != 1 or any(s != 1 for s in steps):
+        return None
+    axis = axes[0] if axes else 0
+    axis = axis + len(shape) if axis < 0 else axis
+    if not 0 <= axis < len(shape):
+        return None
+    dim = shape[axis]
+    start, end = (min(max(v + dim if v < 0 else v, 0), dim) for v in (starts[0], ends[0]))
+    return axis, start, end
+
+
+def slices_to_split(graph: WorkGraph) -> None:
+    """Slices of one tensor that tile one axis exactly become a single Split."""
+    groups: dict[tuple[str, int], list[tuple[int, int, OpNode]]] = {}
+    for node in graph.walk():
+        if node.op == "Slice" and not node.domain and len(node.outputs) == 1:
+            cut = _slice_range(graph, node)
+            if cut is not None and cut[2] > cut[1]:
+                groups.setdefault((node.inputs[0], cut[0]), []).append((cut[1], cut[2], node))
+    for (source, axis), pieces in groups.items():
+        pieces.sort(key=lambda p: p[0])
+        shape = graph.shape(source) or ()
+        bounds = [0] + [end for _, end, _ in pieces]
+        if len(pieces) < 2 or [start for start, _, _ in pieces] != bounds[:-1]:
+            continue
+        if bounds[-1] != shape[axis]:
+            continue
+        outputs = [node.outputs[0] for _, _, node in pieces]
+        first = min((node for _, _, node in pieces), key=graph.nodes.index)
+        split = OpNode("Split", "", [source], outputs, {"axis": axis}, first.name)
+        for _, _, node in pieces:
+            graph.remove(node)
+        graph.insert_before_readers(split)
+
+
+def compose_transposes(graph: WorkGraph) -> None:
+    """Transpose of a Transpose (read once) becomes one Transpose; identity ones go."""
+    for node in graph.walk():
+        if node.op != "Transpose" or node.domain or not node.inputs:
+            continue
+        rank = len(graph.shape(node.inputs[0]) or ())
+        perm = [int(p) for p in node.attrs.get("perm", range(rank - 1, -1, -1))]
+        source = graph.producer(node.inputs[0])
+        if source is not None and source.op == "Transpose" and graph.uses(node.inputs[0]) == 1:
+            inner_rank = len(graph.shape(source.inputs[0]) or ())
+            inner = [int(p) for p in source.attrs.get("perm", range(inner_rank - 1, -1, -1))]
+            if len(inner) == len(perm):
+                perm = [inner[p] for p in perm]
+                node.inputs, node.attrs = list(source.inputs), {"perm": perm}
+                graph.remove(source)
+        if perm == sorted(perm) and node.graph is graph:
+            graph.bypass(node, node.inputs[0])
 
 
 def _reduce_axes(graph: WorkGraph, node: OpNode) -> list[int] | None:

@@ -146,6 +146,14 @@ class WorkGraph:
         node.graph = self
         self._add_to_index(node)
 
+    def insert_before_readers(self, node: OpNode) -> None:
+        """Add ``node`` just before the first node that reads one of its outputs."""
+        readers = [r for out in node.outputs for r in self._readers.get(out, [])]
+        position = min((self.nodes.index(r) for r in readers), default=len(self.nodes))
+        self.nodes.insert(position, node)
+        node.graph = self
+        self._add_to_index(node)
+
     def bypass(self, node: OpNode, source: str) -> None:
         """Drop ``node`` and make readers of its first output read ``source``."""
         self.remove(node)
