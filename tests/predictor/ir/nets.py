@@ -240,6 +240,27 @@ class TinyTransformer(nn.Module):
         return self.encoder(x)
 
 
+class ChunkedAttention(nn.Module):
+    """Fused QKV projection split with ``chunk``, scaled_dot_product_attention, depthwise Conv1d,
+    a conv head with SiLU and adaptive pooling, ``split`` and max-reduction."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.qkv = nn.Linear(32, 96)
+        self.mix = nn.Conv1d(32, 32, 3, padding=1, groups=32)
+        self.conv = nn.Conv2d(4, 8, 3)
+        self.head = nn.Linear(8 * 4, 32)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, n, e = x.shape
+        q, k, v = (t.view(b, n, 4, 8).transpose(1, 2) for t in self.qkv(x).chunk(3, dim=-1))
+        y = nn.functional.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(b, n, e)
+        y = self.mix(y.transpose(1, 2)).transpose(1, 2)
+        z = nn.functional.silu(self.conv(y.reshape(b, 4, 8, 20)))
+        z = self.head(nn.functional.adaptive_avg_pool2d(z, (2, 2)).flatten(1)) + y.mean(1)
+        return z.unsqueeze(1) + torch.split(y, [10, 22], dim=-1)[1].amax(-1, keepdim=True)
+
+
 def randomize(model: nn.Module, seed: int = 0) -> nn.Module:
     """Random non-zero parameters and BN statistics (as a trained network would have)."""
     generator = torch.Generator().manual_seed(seed)
@@ -342,6 +363,8 @@ def recurrent_macs(
 def _special_macs(model: nn.Module, x: torch.Tensor) -> int:
     if isinstance(model, ManualAttention):
         return 2 * x.shape[0] * x.shape[1] * x.shape[1] * model.dim
+    if isinstance(model, ChunkedAttention):
+        return 2 * x.shape[0] * x.shape[1] * x.shape[1] * x.shape[2]
     if isinstance(model, Recurrent):
         rnn = model.rnn
         kind = "lstm" if isinstance(rnn, nn.LSTM) else "gru"
@@ -363,6 +386,7 @@ SMALL_NETS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...]]] = {
     "gru_2x_uni": (lambda: Recurrent("gru", 2, False), (7, 3, 12)),
     "mlp": (MLP, (2, 5, 16)),
     "misc_ops": (MiscOps, (2, 8, 8, 8)),
+    "chunked_attention": (ChunkedAttention, (2, 20, 32)),
     "tiny_transformer": (TinyTransformer, (2, 10, 32)),
     "resnet18_64": (lambda: ResNet18(num_classes=10), (1, 3, 64, 64)),
     "mobilenetv2_64": (lambda: MobileNetV2(num_classes=10), (1, 3, 64, 64)),
