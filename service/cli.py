@@ -145,7 +145,10 @@ def bench_api(
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the service commands to the root CLI."""
+    from service.worker_cli import worker_command
+
     app.command("serve")(serve)
+    app.command("worker")(worker_command)
     app.add_typer(db_app, name="db")
     app.add_typer(token_app, name="token")
     app.add_typer(predictors_app, name="predictors")

@@ -1,0 +1,199 @@
+"""Active-learning planner: keep each device's queue filled with what is most worth measuring.
+
+Candidates come from the search spaces (random samples) and from what clients asked about (specs
+in the prediction log). Each is scored by the active predictor's relative 90 % interval width on
+that device; picks are greedy by uncertainty times distance (log MACs, log params) to what is
+already measured or picked, so a batch does not crowd one corner of the space.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from predictor.ir.schema import GraphIR
+from service.core.errors import Conflict, Unavailable
+from service.crud import jobs as job_crud
+from service.models import Device, Job, Measurement, Model, PredictionLog
+from service.onboarding import store_spec
+from service.state import AppState
+
+logger = logging.getLogger(__name__)
+
+#: Planned jobs go after references and after jobs clients asked for.
+PLANNED_PRIORITY = -10
+
+
+@dataclass(frozen=True, slots=True)
+class PlannerConfig:
+    """How many jobs to keep queued per device and how many candidates to score."""
+
+    spaces: tuple[str, ...] = ("nasbench201", "fbnet")
+    min_queue: int = 2
+    batch: int = 4
+    pool_per_space: int = 32
+    log_candidates: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A spec with its graph (built from the spec, no export)."""
+
+    space: str
+    spec: Any
+    graph: GraphIR
+
+    @property
+    def key(self) -> str:
+        """Canonical text of (space, spec)."""
+        return json.dumps({"space": self.space, "arch": self.spec}, sort_keys=True)
+
+    @property
+    def position(self) -> tuple[float, float]:
+        """Where the candidate sits for diversity: (log MACs, log params)."""
+        return graph_position(self.graph)
+
+
+def graph_position(graph: GraphIR) -> tuple[float, float]:
+    """(log MACs, log params) of a graph."""
+    return math.log1p(float(graph.macs)), math.log1p(float(graph.params))
+
+
+def queued_counts(state: AppState) -> dict[str, int]:
+    """Device -> queued jobs (every known device, zero included)."""
+    with state.db.session() as session:
+        names = list(session.scalars(select(Device.name)))
+        rows = session.execute(
+            select(Job.device, func.count()).where(Job.status == "queued").group_by(Job.device)
+        ).all()
+    counts = {name: 0 for name in names}
+    counts.update({r[0]: int(r[1]) for r in rows})
+    return counts
+
+
+def measured_keys(state: AppState, device: str) -> set[str]:
+    """Canonical (space, spec) texts of the models measured or queued on ``device``."""
+    with state.db.session() as session:
+        measured = select(Measurement.model_id).where(Measurement.device == device)
+        jobs = select(Job.model_id).where(Job.device == device)
+        rows = session.execute(
+            select(Model.space, Model.spec).where(
+                Model.id.in_(measured.union(jobs).scalar_subquery())
+            )
+        ).all()
+    return {json.dumps({"space": r[0], "arch": r[1]}, sort_keys=True) for r in rows if r[0]}
+
+
+def logged_specs(state: AppState, device: str, limit: int) -> list[tuple[str, Any]]:
+    """The most recent distinct specs clients asked about on ``device``."""
+    with state.db.session() as session:
+        rows = session.scalars(
+            select(PredictionLog.spec)
+            .where(PredictionLog.device == device, PredictionLog.spec.is_not(None))
+            .order_by(PredictionLog.id.desc())
+            .limit(limit * 4)
+        ).all()
+    out: dict[str, tuple[str, Any]] = {}
+    for text in rows:
+        if text is not None and text not in out:
+            parsed = json.loads(text)
+            out[text] = (str(parsed["space"]), parsed["arch"])
+    return list(out.values())[:limit]
+
+
+def candidates(
+    state: AppState, device: str, config: PlannerConfig, rng: random.Random
+) -> list[Candidate]:
+    """Space samples and logged specs not yet measured or queued on ``device``."""
+    from predictor.spaces.registry import get_space
+
+    pairs: list[tuple[str, Any]] = logged_specs(state, device, config.log_candidates)
+    for space in config.spaces:
+        pairs += [(space, get_space(space).sample(rng)) for _ in range(config.pool_per_space)]
+    seen = measured_keys(state, device)
+    out: list[Candidate] = []
+    for space, spec in pairs:
+        key = json.dumps({"space": space, "arch": spec}, sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            out.append(Candidate(space, spec, get_space(space).to_ir(spec)))
+        except (KeyError, ValueError, TypeError):  # a logged spec of a space we do not know
+            logger.debug("skipping candidate %s", key)
+    return out
+
+
+def uncertainty(state: AppState, device: str, kind: str, graphs: Sequence[GraphIR]) -> list[float]:
+    """Relative width of the active predictor's 90 % latency interval per graph."""
+    predictor = state.predictors.current(state.db)
+    context = state.samples.context(state.db, device, kind)
+    batch = predictor.predict(list(graphs), context, ("latency_ms",))
+    return [
+        (e["latency_ms"].hi - e["latency_ms"].lo) / max(e["latency_ms"].mean, 1e-12)
+        for e in batch.estimates
+    ]
+
+
+def pick(
+    cands: Sequence[Candidate], widths: Sequence[float], anchors: list[tuple[float, float]], k: int
+) -> list[Candidate]:
+    """Greedy: maximise width * (1 + distance to the nearest anchor or earlier pick)."""
+    chosen: list[Candidate] = []
+    points = list(anchors)
+    left = list(range(len(cands)))
+    while left and len(chosen) < k:
+
+        def value(i: int) -> float:
+            x = cands[i].position
+            near = min((math.dist(x, p) for p in points), default=1.0)
+            return widths[i] * (1.0 + near)
+
+        best = max(left, key=value)
+        left.remove(best)
+        chosen.append(cands[best])
+        points.append(cands[best].position)
+    return chosen
+
+
+def plan_device(
+    state: AppState, device: str, kind: str, config: PlannerConfig, rng: random.Random
+) -> int:
+    """Queue up to ``config.batch`` of the most useful candidates on ``device``."""
+    cands = candidates(state, device, config, rng)
+    if not cands:
+        return 0
+    try:
+        widths = uncertainty(state, device, kind, [c.graph for c in cands])
+    except (Conflict, Unavailable):  # no usable predictor yet: diversity alone decides
+        widths = [1.0] * len(cands)
+    context = state.samples.context(state.db, device, kind)
+    anchors = [graph_position(s.graph) for s in context.samples]
+    from predictor.spaces.registry import get_space
+
+    chosen = pick(cands, widths, anchors, config.batch)
+    model_ids = [store_spec(state, c.space, c.spec, get_space) for c in chosen]
+    with state.db.session(write=True) as session:
+        for mid in model_ids:
+            job_crud.enqueue_one(
+                session, device, mid, PLANNED_PRIORITY, state.settings.job_max_attempts
+            )
+    return len(model_ids)
+
+
+def plan(state: AppState, config: PlannerConfig, rng: random.Random) -> dict[str, int]:
+    """Top up every device whose queue is below ``config.min_queue``; device -> jobs queued."""
+    with state.db.session() as session:
+        kinds = {d.name: d.kind for d in session.scalars(select(Device))}
+    out: dict[str, int] = {}
+    for device, queued in sorted(queued_counts(state).items()):
+        if queued < config.min_queue:
+            out[device] = plan_device(state, device, kinds[device], config, rng)
+    return out
