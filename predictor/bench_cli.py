@@ -131,6 +131,7 @@ def _register_fullshot(bench: typer.Typer) -> None:
         devices: str | None = typer.Option(None, "--devices", help="x,y,... (default: test)"),
         samples: int = typer.Option(900, "--samples", help="Training rows per device."),
         seeds: int = typer.Option(1, "--seeds"),
+        members: int = typer.Option(3, "--members", help="Ensemble members per device."),
         json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
         quick: bool = typer.Option(False, "--quick", help="Tiny settings (seconds)."),
         threads: int = typer.Option(
@@ -149,7 +150,7 @@ def _register_fullshot(bench: typer.Typer) -> None:
         table, graphs = _load(space, data, quick)
         split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
         chosen = _devices(devices, split.test, table.devices)
-        settings = QUICK_SETTINGS if quick else FitSettings()
+        settings = QUICK_SETTINGS if quick else FitSettings(members=members)
         n = min(samples, 100) if quick else samples
         result = run_fullshot(table, graphs, chosen, n, settings, seeds)
         result["space"] = space
