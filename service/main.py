@@ -23,6 +23,7 @@ from service.api.routes import (
 )
 from service.core.config import Settings, get_settings
 from service.core.errors import Conflict, Unavailable, install_error_handlers
+from service.core.limits import BodySizeLimit
 from service.dashboard import install_dashboard
 from service.serving import PredictorLoader
 from service.state import AppState
@@ -95,6 +96,9 @@ def create_app(
     app.state.perfloop = state
     app.state.perfloop_trainer = trainer if trainer is not None else default_trainer()
     install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=settings.max_request_bytes, exempt=(f"{API_PREFIX}/models",)
+    )
     app.include_router(_with_summaries(health.router))
     app.include_router(api_router())
     # Dashboard (server-rendered pages, login, static files): owned by service/dashboard/.

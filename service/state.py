@@ -10,6 +10,7 @@ from service.batching import PredictionBatcher
 from service.blobstore import BlobStore
 from service.core.config import Settings
 from service.core.db import Database
+from service.core.limits import RateLimiter
 from service.crud import tokens as token_crud
 from service.crud.tokens import Principal
 from service.serving import GraphStore, PredictorHolder, PredictorLoader, SampleStore
@@ -50,6 +51,7 @@ class AppState:
     graphs: GraphStore
     samples: SampleStore
     tokens: TokenCache
+    rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.0, 1))
     batcher: PredictionBatcher = field(default_factory=PredictionBatcher)
     training_threads: list[threading.Thread] = field(default_factory=list)
 
@@ -65,4 +67,5 @@ class AppState:
             graphs=graphs,
             samples=SampleStore(graphs),
             tokens=TokenCache(settings.token_cache_seconds),
+            rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         )

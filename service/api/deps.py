@@ -35,12 +35,14 @@ def get_principal(
 
     Raises:
         Unauthorized: no token, or an unknown or revoked one.
+        RateLimited: the token went over ``rate_limit_per_second`` (429, Retry-After).
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
     principal = state.tokens.lookup(state.db, credentials.credentials)
     if principal is None:
         raise Unauthorized("invalid or revoked token")
+    state.rate_limiter.check(principal.token_id)
     return principal
 
 

@@ -33,6 +33,13 @@ class Settings(BaseSettings):
         default=10_000, ge=0, description="Graph IRs kept in memory (~130 KB per NB201 graph)."
     )
     max_predictions_per_request: int = Field(default=1000, ge=1)
+    max_request_bytes: int = Field(
+        default=8 * 2**20, gt=0, description="Largest JSON request body (uploads: max_model_bytes)."
+    )
+    rate_limit_per_second: float = Field(
+        default=0.0, ge=0, description="Requests per second per token and process; 0: no limit."
+    )
+    rate_limit_burst: int = Field(default=100, ge=1, description="Requests a token may burst.")
 
     @property
     def resolved_database_url(self) -> str:

@@ -94,6 +94,7 @@ def _field_of(loc: tuple[Any, ...]) -> str | None:
 async def _service_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = getattr(exc, "headers", None) or headers  # e.g. Retry-After on 429
     return JSONResponse(
         error_body(exc.code, exc.message, exc.field), status_code=exc.status_code, headers=headers
     )
