@@ -40,13 +40,36 @@ def main(
 
 @app.command()
 def demo(
-    per_space: int = typer.Option(2, help="Architectures sampled per search space."),
+    budget: float = typer.Option(480.0, help="Seconds the loop may run."),
+    per_device: int = typer.Option(40, help="Stop once every device has this many measurements."),
+    data_dir: str = typer.Option("./perfloop-data", help="Data dir (reused when re-run)."),
+    backends: str = typer.Option(
+        "ort-cpu,litert,ethos-u,tflm,zigzag", help="Agent backends, comma-separated."
+    ),
+    keep_running: bool = typer.Option(False, "--keep-running", help="Keep serving after."),
+    spaces_only: bool = typer.Option(False, "--spaces-only", help="Only the search-space table."),
     seed: int = typer.Option(0, help="Sampler seed."),
 ) -> None:
-    """Sample architectures from every search space, export to ONNX and show their graph IR."""
-    from perfloop.demo import run_demo
+    """Run the whole loop locally: service, agents; measure, train, predict, re-measure."""
+    if spaces_only:
+        from perfloop.spaces_demo import run_demo
 
-    run_demo(per_space=per_space, seed=seed)
+        run_demo(per_space=2, seed=seed)
+        return
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from perfloop.demo import DemoConfig, run_loop
+
+    cfg = DemoConfig(
+        data_dir=Path(data_dir),
+        backends=tuple(b for b in backends.split(",") if b),
+        budget_s=budget,
+        per_device=per_device,
+        seed=seed,
+    )
+    run_loop(cfg, Console(), keep_running=keep_running)
 
 
 def _register_all() -> None:

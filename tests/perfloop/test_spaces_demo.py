@@ -6,7 +6,7 @@ import pytest
 from rich.console import Console
 
 import predictor.spaces
-from perfloop.demo import DEMO_MAX_PARAMS, demo_rows, run_demo
+from perfloop.spaces_demo import DEMO_MAX_PARAMS, demo_rows, run_demo
 
 
 def test_demo_rows_export_and_import() -> None:

@@ -1,0 +1,277 @@
+"""``perfloop demo``: the whole loop on this machine (measure -> train -> predict -> measure the
+doubtful), on the embedded default (SQLite in a data dir) with local agents.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import mean
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from sqlalchemy import func, select
+
+from perfloop.client import Client, ServiceError
+from perfloop.stack import Stack, start_agent, start_service
+from predictor.api import Sample
+from service.crud import predictors as predictor_crud
+from service.models import Device, Measurement
+from service.planner import PlannerConfig
+from service.retrain import RetrainConfig, load_samples, score_per_device, time_split
+from service.worker import Worker, WorkerConfig
+
+logger = logging.getLogger(__name__)
+
+#: Context rows of the "few measurements" comparison (about what onboarding gives a device).
+FEW_CONTEXT = 5
+DEFAULT_BACKENDS = ("ort-cpu", "litert", "ethos-u", "tflm", "zigzag")
+Scores = dict[str, dict[str, float | int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoConfig:
+    """What the demo runs and for how long."""
+
+    data_dir: Path = Path("./perfloop-data")
+    backends: tuple[str, ...] = DEFAULT_BACKENDS
+    spaces: tuple[str, ...] = ("nasbench201", "fbnet", "kws")
+    budget_s: float = 480.0
+    per_device: int = 40
+    retrain_every: int = 25
+    min_device_samples: int = 30
+    doubt_specs: int = 4
+    threshold: float = 0.5
+    seed: int = 0
+
+
+@dataclass
+class DemoResult:
+    """What the loop achieved."""
+
+    url: str
+    client_token: str
+    measurements: dict[str, int] = field(default_factory=dict)
+    final: Scores = field(default_factory=dict)
+    first: Scores = field(default_factory=dict)
+    latest: Scores = field(default_factory=dict)
+    few_context: Scores = field(default_factory=dict)
+    versions: list[tuple[str, bool]] = field(default_factory=list)
+    doubt_jobs: list[int] = field(default_factory=list)
+    doubt_measured: int = 0
+
+
+def measurement_counts(stack: Stack) -> dict[str, int]:
+    """Device -> measurements (every known device)."""
+    with stack.state.db.session() as session:
+        names = list(session.scalars(select(Device.name)))
+        rows = session.execute(
+            select(Measurement.device, func.count()).group_by(Measurement.device)
+        ).all()
+    counts = {n: 0 for n in names}
+    counts.update({r[0]: int(r[1]) for r in rows})
+    return counts
+
+
+def measure_doubtful(
+    client: Client, devices: list[str], cfg: DemoConfig, rng: random.Random
+) -> list[int]:
+    """Ask for predictions of fresh specs; the doubtful ones get measured. Returns the job ids."""
+    from predictor.spaces.registry import get_space
+
+    queued: list[int] = []
+    for device in devices:
+        specs = [(s, get_space(s).sample(rng)) for s in cfg.spaces for _ in range(cfg.doubt_specs)]
+        try:
+            out = client.predict_specs(
+                device, specs, on_uncertain="measure", threshold=cfg.threshold
+            )
+        except ServiceError as exc:  # e.g. no metric head and no measurement yet on this device
+            logger.info("predictions for %s: %s", device, exc)
+            continue
+        queued += [p.job_id for p in out.predictions if p.job_id is not None]
+    return queued
+
+
+def measured_doubts(client: Client, job_ids: list[int]) -> int:
+    """How many of the doubtful predictions' jobs came back with a measured latency."""
+    jobs = [client.job(j) for j in dict.fromkeys(job_ids)]
+    return sum(
+        j.status == "done"
+        and ((j.measurement or {}).get("latency_ms") or {}).get("median") is not None
+        for j in jobs
+    )
+
+
+def first_per_device(samples: list[Sample], n: int) -> list[Sample]:
+    """The oldest ``n`` samples of each device."""
+    seen: dict[str, int] = {}
+    out = []
+    for s in samples:
+        seen[s.device] = seen.get(s.device, 0) + 1
+        if seen[s.device] <= n:
+            out.append(s)
+    return out
+
+
+def held_out_comparison(stack: Stack, result: DemoResult) -> None:
+    """Score the active, the first and the latest version on the same newest held-out rows."""
+    from predictor.api import load_predictor
+
+    samples, kinds = load_samples(stack.state)
+    split = RetrainConfig()
+    train, held = time_split(samples, split.holdout_fraction, split.min_holdout)
+    with stack.state.db.session() as session:
+        active = predictor_crud.active(session)
+        paths = {v.version: v.artifact_path for v in predictor_crud.list_versions(session)}
+
+    def scores(version: str) -> Scores:
+        return score_per_device(load_predictor(Path(paths[version])), train, held, kinds)
+
+    if active is not None:
+        result.final = scores(active.version)
+        first_rows = first_per_device(train, FEW_CONTEXT)
+        predictor = load_predictor(Path(active.artifact_path))
+        result.few_context = score_per_device(predictor, first_rows, held, kinds)
+    if len(result.versions) >= 2:
+        result.first = scores(result.versions[0][0])
+        result.latest = scores(result.versions[-1][0])
+
+
+def _worker(stack: Stack, cfg: DemoConfig) -> Worker:
+    config = WorkerConfig(
+        retrain_every=cfg.retrain_every,
+        min_samples=8,
+        poll_seconds=0,
+        onboard_spaces=cfg.spaces,
+        retrain=RetrainConfig(min_device_samples=cfg.min_device_samples),
+        planner=PlannerConfig(spaces=cfg.spaces, min_queue=2, batch=3, pool_per_space=24),
+    )
+    return Worker(stack.state, config, seed=cfg.seed)
+
+
+def run_loop(cfg: DemoConfig, console: Console, keep_running: bool = False) -> DemoResult:
+    """Start everything, run the loop until the budget or the per-device target, print the
+    table (and keep serving until Ctrl-C when ``keep_running``), stop."""
+    stack = start_service(cfg.data_dir)
+    result = DemoResult(stack.url, stack.client_token)
+    try:
+        for backend in cfg.backends:
+            start_agent(stack, backend, f"{backend}-local")
+        _drive(stack, cfg, console, result)
+        held_out_comparison(stack, result)
+        result.measurements = measurement_counts(stack)
+        print_result(console, result)
+        if keep_running:
+            console.print("serving until Ctrl-C")
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        stack.stop()
+    return result
+
+
+def _drive(stack: Stack, cfg: DemoConfig, console: Console, result: DemoResult) -> None:
+    worker, client, rng = (
+        _worker(stack, cfg),
+        Client(stack.url, stack.client_token),
+        random.Random(cfg.seed),
+    )
+    deadline = time.monotonic() + cfg.budget_s
+    columns = (
+        TextColumn("{task.description:<18}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        bars: dict[str, TaskID] = {}
+        status = progress.add_task("predictor: none", total=None)
+        while time.monotonic() < deadline:
+            report = worker.step()
+            if report.trained is not None:
+                result.versions.append((report.trained.version, report.trained.promoted))
+                if report.trained.promoted:
+                    result.doubt_jobs += measure_doubtful(client, list(bars), cfg, rng)
+                state = "promoted" if report.trained.promoted else "kept as candidate"
+                progress.update(status, description=f"{report.trained.version[:18]} {state}")
+            counts = measurement_counts(stack)
+            for device, n in counts.items():
+                if device not in bars:
+                    bars[device] = progress.add_task(device, total=cfg.per_device)
+                progress.update(bars[device], completed=min(n, cfg.per_device))
+            if (
+                counts
+                and all(n >= cfg.per_device for n in counts.values())
+                and len(counts) == len(cfg.backends)
+            ):
+                break
+            time.sleep(1.0)
+    result.doubt_measured = measured_doubts(client, result.doubt_jobs)
+    client.close()
+
+
+def _fmt(value: float | int | None, pattern: str) -> str:
+    return "-" if value is None else pattern.format(value)
+
+
+def _pct(value: float | int | None) -> float | None:
+    return None if value is None else 100.0 * float(value)
+
+
+def render(result: DemoResult) -> Table:
+    """Per-device table: measurements and held-out accuracy of the active predictor."""
+    table = Table(title="perfloop demo: active predictor on held-out measured models (latency)")
+    names = ("device", "measured", "held out", "MAPE %", "Spearman", "acc_10", "MAPE % (5 meas.)")
+    for name in names:
+        table.add_column(name, justify="left" if name == "device" else "right", no_wrap=True)
+    for device, n in sorted(result.measurements.items()):
+        s = result.final.get(device, {})
+        f = result.few_context.get(device, {})
+        table.add_row(
+            device,
+            str(n),
+            _fmt(s.get("count"), "{}"),
+            _fmt(_pct(s.get("mape")), "{:.1f}"),
+            _fmt(s.get("spearman"), "{:.2f}"),
+            _fmt(s.get("acc_10"), "{:.2f}"),
+            _fmt(_pct(f.get("mape")), "{:.1f}"),
+        )
+    return table
+
+
+def mean_mape(scores: Scores) -> float | None:
+    """Mean MAPE over devices (None when nothing was scored)."""
+    values = [float(v) for s in scores.values() if (v := s.get("mape")) is not None]
+    return mean(values) if values else None
+
+
+def print_result(console: Console, result: DemoResult) -> None:
+    """The table, the loop summary, the dashboard URL and a client token."""
+    console.print(render(result))
+    promoted = sum(p for _, p in result.versions)
+    console.print(
+        f"{len(result.versions)} versions trained, {promoted} promoted; "
+        f"{len(result.doubt_jobs)} doubtful predictions sent to measurement, "
+        f"{result.doubt_measured} measured so far"
+    )
+    first, latest = mean_mape(result.first), mean_mape(result.latest)
+    if first is not None and latest is not None:
+        console.print(
+            f"mean held-out MAPE, same rows: first version {100 * first:.1f} %, "
+            f"latest version {100 * latest:.1f} % (trained on more measurements)"
+        )
+    console.print(f"dashboard: {result.url}/dashboard  (client token: {result.client_token})")
