@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.perfloop-installed
 
-.PHONY: demo test lint venv clean
+.PHONY: demo test lint venv clean reliability
 
 venv: $(STAMP)
 
@@ -25,6 +25,12 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+# Process-level tests (replicas, agent kills, PostgreSQL restart) and the compose smoke run:
+# serial and alone, after `make test` (they restart PostgreSQL).
+reliability: $(STAMP)
+	PERFLOOP_RELIABILITY=1 $(BIN)/python -m pytest tests/reliability -p no:xdist -q --timeout 600
+	bash scripts/compose_smoke.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,3 +28,15 @@ def stack(postgres_databases: PostgresDatabases, tmp_path: Path) -> Iterator[Sta
             yield running
         finally:
             running.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """These tests start processes, kill them and restart PostgreSQL: they run alone, serially,
+    through ``make reliability`` (PERFLOOP_RELIABILITY=1), never inside ``make test``."""
+    if os.environ.get("PERFLOOP_RELIABILITY") == "1":
+        return
+    skip = pytest.mark.skip(reason="reliability test: run with `make reliability`")
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(skip)
