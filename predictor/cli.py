@@ -17,6 +17,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the predictor's commands to the root app and its ``bench`` group."""
     _register_inspect(app)
     __import__("predictor.bench_cli").bench_cli.register_bench(app, bench)
+    bench.command("active")(__import__("predictor.active.cli").active.cli.bench_active)
 
 
 def parse_input_shapes(values: list[str]) -> dict[str, list[int]]:

@@ -1,0 +1,1 @@
+"""Active learning: which architectures are most worth measuring next (and its benchmark)."""
