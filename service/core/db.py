@@ -27,7 +27,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    connect_args = {"options": "-c timezone=UTC"} if url.startswith("postgresql") else {}
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):  # a down server fails fast (503), never hangs a request
+        connect_args = {"options": "-c timezone=UTC", "connect_timeout": 5}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
