@@ -38,13 +38,16 @@ def main(
     """perfloop: hardware-in-the-loop performance prediction."""
 
 
+DEFAULT_BACKENDS = ("ort-cpu", "litert", "ethos-u", "tflm-m7", "zigzag")
+
+
 @app.command()
 def demo(
-    budget: float = typer.Option(480.0, help="Seconds the loop may run."),
+    budget: float = typer.Option(420.0, help="Seconds the loop may run."),
     per_device: int = typer.Option(40, help="Stop once every device has this many measurements."),
     data_dir: str = typer.Option("./perfloop-data", help="Data dir (reused when re-run)."),
     backends: str = typer.Option(
-        "ort-cpu,litert,ethos-u,tflm,zigzag", help="Agent backends, comma-separated."
+        ",".join(DEFAULT_BACKENDS), help="Agent backends, comma-separated."
     ),
     keep_running: bool = typer.Option(False, "--keep-running", help="Keep serving after."),
     spaces_only: bool = typer.Option(False, "--spaces-only", help="Only the search-space table."),
@@ -69,7 +72,9 @@ def demo(
         per_device=per_device,
         seed=seed,
     )
-    run_loop(cfg, Console(), keep_running=keep_running)
+    console = Console()
+    console.width = max(console.width, 100)
+    run_loop(cfg, console, keep_running=keep_running)
 
 
 def _register_all() -> None:

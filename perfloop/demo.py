@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 #: Context rows of the "few measurements" comparison (about what onboarding gives a device).
 FEW_CONTEXT = 5
-DEFAULT_BACKENDS = ("ort-cpu", "litert", "ethos-u", "tflm", "zigzag")
+DEFAULT_BACKENDS = ("ort-cpu", "litert", "ethos-u", "tflm-m7", "zigzag")  # as in perfloop.cli
 Scores = dict[str, dict[str, float | int | None]]
 
 
@@ -47,11 +47,11 @@ class DemoConfig:
     data_dir: Path = Path("./perfloop-data")
     backends: tuple[str, ...] = DEFAULT_BACKENDS
     spaces: tuple[str, ...] = ("nasbench201", "fbnet", "kws")
-    budget_s: float = 480.0
+    budget_s: float = 420.0
     per_device: int = 40
     retrain_every: int = 25
-    min_device_samples: int = 30
-    doubt_specs: int = 4
+    min_device_samples: int = 15
+    doubt_specs: int = 2
     threshold: float = 0.5
     seed: int = 0
 
@@ -92,7 +92,8 @@ def measure_doubtful(
 
     queued: list[int] = []
     for device in devices:
-        specs = [(s, get_space(s).sample(rng)) for s in cfg.spaces for _ in range(cfg.doubt_specs)]
+        spaces = [cfg.spaces[rng.randrange(len(cfg.spaces))] for _ in range(cfg.doubt_specs)]
+        specs = [(s, get_space(s).sample(rng)) for s in spaces]
         try:
             out = client.predict_specs(
                 device, specs, on_uncertain="measure", threshold=cfg.threshold
@@ -235,7 +236,7 @@ def _pct(value: float | int | None) -> float | None:
 def render(result: DemoResult) -> Table:
     """Per-device table: measurements and held-out accuracy of the active predictor."""
     table = Table(title="perfloop demo: active predictor on held-out measured models (latency)")
-    names = ("device", "measured", "held out", "MAPE %", "Spearman", "acc_10", "MAPE % (5 meas.)")
+    names = ("device", "measured", "held out", "MAPE %", "Spearman", "acc_10", "MAPE % @5")
     for name in names:
         table.add_column(name, justify="left" if name == "device" else "right", no_wrap=True)
     for device, n in sorted(result.measurements.items()):
@@ -262,6 +263,7 @@ def mean_mape(scores: Scores) -> float | None:
 def print_result(console: Console, result: DemoResult) -> None:
     """The table, the loop summary, the dashboard URL and a client token."""
     console.print(render(result))
+    console.print("MAPE % @5: the active predictor given only each device's first 5 measurements")
     promoted = sum(p for _, p in result.versions)
     console.print(
         f"{len(result.versions)} versions trained, {promoted} promoted; "

@@ -19,7 +19,7 @@ def test_loop_measures_trains_and_improves(tmp_path: Path) -> None:
         per_device=20,
         retrain_every=4,
         min_device_samples=14,
-        doubt_specs=3,
+        doubt_specs=2,
     )
     out = io.StringIO()
     result = run_loop(cfg, Console(file=out, width=120))
