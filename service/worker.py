@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from service.core.locks import exclusive
 from service.crud import predictors as predictor_crud
 from service.models import Measurement, PredictorVersion, TrainRequest, utcnow
 from service.onboarding import onboard
@@ -144,12 +145,13 @@ class Worker:
         """Onboard, train if asked or due, plan."""
         report = StepReport()
         report.onboarded = onboard(self.state, self.config.onboard_spaces)
-        claimed = claim_request(self.state)
-        if claimed is None and self.due():
-            self._attempted = max_measurement_id(self.state)
-            claimed = (auto_request(self.state), {})
-        if claimed is not None:
-            report.trained = self.train(*claimed)
+        with exclusive(self.state.db.engine, "trainer") as mine:  # one trainer at a time
+            claimed = claim_request(self.state) if mine else None
+            if mine and claimed is None and self.due():
+                self._attempted = max_measurement_id(self.state)
+                claimed = (auto_request(self.state), {})
+            if claimed is not None:
+                report.trained = self.train(*claimed)
         if self.config.plan:
             report.planned = plan(self.state, self.config.planner, self.rng)
         return report
