@@ -8,8 +8,13 @@ import subprocess
 import sys
 import textwrap
 
+from service.core.config import Settings
 from service.core.db import Database
 from service.core.locks import ExclusiveLock, exclusive, lock_key
+from service.crud import predictors as predictor_crud
+from service.state import AppState
+from service.worker import Worker, WorkerConfig
+from tests.service.predictors import load_linear
 
 HOLDER = textwrap.dedent(
     """
@@ -79,3 +84,20 @@ def _eventually(probe: object, attempts: int = 100) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_a_worker_does_not_claim_training_while_another_holds_the_lock(
+    settings: Settings,
+) -> None:
+    state = AppState.build(settings, load_linear)
+    try:
+        with state.db.session(write=True) as session:
+            predictor_crud.create_train_request(session, {})
+        worker = Worker(state, WorkerConfig(onboard_spaces=(), plan=False))
+        with exclusive(state.db.engine, "trainer") as mine:
+            assert mine
+            assert worker.step().trained is None
+            with state.db.session() as session:
+                assert predictor_crud.get_train_request(session, 1).status == "queued"
+    finally:
+        state.db.dispose()
