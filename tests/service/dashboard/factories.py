@@ -22,6 +22,7 @@ from service.models import (
     PredictorVersion,
     TrainRequest,
 )
+from tests.service.factories import make_prediction
 
 Shape = Literal["conv", "mlp"]
 _ids = itertools.count(1)
@@ -138,20 +139,16 @@ def add_prediction(
     created_at: datetime,
     metric: str = "latency_ms",
 ) -> PredictionLog:
-    """A logged prediction."""
-    row = PredictionLog(
-        model_id=model_id,
+    """A logged prediction (the shared row factory, keyword-only here)."""
+    return make_prediction(
+        session,
+        model_id,
+        mean,
         device=device,
-        predictor_version=version,
-        metric=metric,
-        mean=mean,
-        std=0.1 * mean,
-        lo=0.8 * mean,
-        hi=1.2 * mean,
         created_at=created_at,
+        version=version,
+        metric=metric,
     )
-    session.add(row)
-    return row
 
 
 def add_job(
