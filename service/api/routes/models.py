@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartParser
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from service.api.deps import Anyone, Client, State
 from service.core.errors import NotFound, PayloadTooLarge, Unprocessable
@@ -64,7 +64,10 @@ async def _multipart_file(request: Request, body: bytes) -> bytes:
     async def stream() -> AsyncGenerator[bytes, None]:
         yield body
 
-    form = await MultiPartParser(request.headers, stream()).parse()
+    try:
+        form = await MultiPartParser(request.headers, stream()).parse()
+    except MultiPartException as exc:  # e.g. no boundary in the Content-Type header
+        raise Unprocessable(f"malformed multipart body: {exc.message}", field="file") from exc
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):

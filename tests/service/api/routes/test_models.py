@@ -49,6 +49,19 @@ def test_multipart_without_file_part(client: TestClient, admin: dict[str, str]) 
     assert r.status_code == 422 and r.json()["error"]["field"] == "file"
 
 
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; x"]
+)
+def test_multipart_without_boundary_422(
+    client: TestClient, admin: dict[str, str], content_type: str
+) -> None:
+    """Found by schemathesis: a multipart Content-Type without a boundary was a 500."""
+    headers = {**admin, "Content-Type": content_type}
+    r = client.post("/api/v1/models", content=b"\x89PNG\r\n", headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == "file"
+
+
 def test_agent_downloads_but_cannot_upload(
     client: TestClient, client_auth: dict[str, str], agent: dict[str, str]
 ) -> None:
