@@ -7,6 +7,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from pydantic_core import to_json
+
 from predictor.api import Estimate, Metric, PredictionBatch
 from predictor.ir.schema import GraphIR
 from service.core.errors import Unprocessable
@@ -14,7 +16,7 @@ from service.crud import devices as device_crud
 from service.crud import jobs as job_crud
 from service.crud import predictions as log_crud
 from service.ingest import ingest_onnx
-from service.schemas import EstimateOut, PredictionOut, PredictionsIn, PredictionsOut, SpecIn
+from service.schemas import PredictionsIn, SpecIn
 from service.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -85,30 +87,23 @@ def _enqueue(state: AppState, device: str, model_ids: dict[int, str]) -> dict[in
 
 
 def _log(state: AppState, body: PredictionsIn, batch: PredictionBatch) -> None:
-    rows: list[dict[str, Any]] = []
-    for i, metrics in enumerate(batch.estimates):
-        model_id = body.model_ids[i] if body.model_ids else None
-        spec = spec_key(body.specs[i]) if body.specs else None
-        for metric, e in metrics.items():
-            rows.append(
-                {
-                    "model_id": model_id,
-                    "spec": spec,
-                    "device": body.device,
-                    "predictor_version": batch.version,
-                    "metric": metric,
-                    "mean": e.mean,
-                    "std": e.std,
-                    "lo": e.lo,
-                    "hi": e.hi,
-                }
-            )
+    ids: Sequence[str | None] = body.model_ids or [None] * len(batch.estimates)
+    specs = [spec_key(s) for s in body.specs] if body.specs else [None] * len(ids)
+    device, version = body.device, batch.version
+    rows: list[log_crud.LogRow] = [
+        (model_id, spec, device, version, metric, e.mean, e.std, e.lo, e.hi)
+        for model_id, spec, metrics in zip(ids, specs, batch.estimates, strict=True)
+        for metric, e in metrics.items()
+    ]
     with state.db.session(write=True) as session:
         log_crud.log_many(session, rows)
 
 
-def predict(state: AppState, body: PredictionsIn) -> PredictionsOut:
+def predict(state: AppState, body: PredictionsIn) -> bytes:
     """Predict the requested metrics for every model or spec on one device and log them.
+
+    Returns:
+        The JSON body of a :class:`~service.schemas.PredictionsOut`.
 
     Raises:
         NotFound: unknown device or model id.
@@ -139,24 +134,35 @@ def predict(state: AppState, body: PredictionsIn) -> PredictionsOut:
 
 def _response(
     body: PredictionsIn, batch: PredictionBatch, uncertain: bool, job_ids: dict[int, int]
-) -> PredictionsOut:
-    return PredictionsOut(
-        predictor_version=batch.version,
-        device=body.device,
-        low_confidence=batch.low_confidence or uncertain,
-        predictions=[
-            PredictionOut(
-                model_id=body.model_ids[i] if body.model_ids else None,
-                spec=body.specs[i] if body.specs else None,
-                metrics={
-                    str(k): EstimateOut(mean=e.mean, std=e.std, lo=e.lo, hi=e.hi)
+) -> bytes:
+    """The JSON of a :class:`PredictionsOut`, built from plain dicts.
+
+    Building 1,000 pydantic objects and letting FastAPI re-serialize them through ``json``
+    cost more than the rest of the service path; ``pydantic_core.to_json`` on dicts is about
+    10x cheaper. The shape is checked against ``PredictionsOut`` by the tests.
+    """
+    ids: Sequence[str | None] = body.model_ids or [None] * len(batch.estimates)
+    specs = [s.model_dump() for s in body.specs] if body.specs else [None] * len(ids)
+    out = {
+        "predictor_version": batch.version,
+        "device": body.device,
+        "low_confidence": batch.low_confidence or uncertain,
+        "predictions": [
+            {
+                "model_id": model_id,
+                "spec": spec,
+                "metrics": {
+                    str(k): {"mean": e.mean, "std": e.std, "lo": e.lo, "hi": e.hi}
                     for k, e in metrics.items()
                 },
-                job_id=job_ids.get(i),
+                "job_id": job_ids.get(i),
+            }
+            for i, (model_id, spec, metrics) in enumerate(
+                zip(ids, specs, batch.estimates, strict=True)
             )
-            for i, metrics in enumerate(batch.estimates)
         ],
-    )
+    }
+    return to_json(out, inf_nan_mode="null")
 
 
 def _jobs_for_uncertain(

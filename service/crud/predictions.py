@@ -1,4 +1,10 @@
-"""The prediction log (every served prediction)."""
+"""The prediction log (every served prediction).
+
+A 1,000-model request logs 1,000 rows per metric, so the insert is on the request's critical
+path: PostgreSQL takes them with one ``COPY`` (about 3x faster than an ORM bulk insert), SQLite
+with one driver-level ``executemany`` (about 2x faster than the ORM path, which builds and
+type-processes a dict per row).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,45 @@ from sqlalchemy.orm import Session
 
 from service.models import PredictionLog, utcnow
 
+#: Columns of a log row tuple, in order (``created_at`` is added by :func:`log_many`).
+LOG_COLUMNS = (
+    "model_id",
+    "spec",
+    "device",
+    "predictor_version",
+    "metric",
+    "mean",
+    "std",
+    "lo",
+    "hi",
+)
+LogRow = tuple[str | None, str | None, str, str, str, float, float, float, float]
 
-def log_many(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Bulk insert prediction log rows (keys: model_id, spec, device, predictor_version,
-    metric, mean, std, lo, hi; created_at defaults to now)."""
+_COLUMNS_SQL = ", ".join((*LOG_COLUMNS, "created_at"))
+
+
+def log_many(session: Session, rows: Sequence[LogRow]) -> None:
+    """Bulk insert prediction log rows (tuples in :data:`LOG_COLUMNS` order), stamped now."""
     if not rows:
         return
-    now = utcnow()
-    session.execute(insert(PredictionLog), [{"created_at": now, **row} for row in rows])
+    connection = session.connection()
+    dialect = connection.dialect
+    process = PredictionLog.__table__.c.created_at.type.bind_processor(dialect)
+    now: Any = utcnow()
+    now = process(now) if process is not None else now
+    if dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(f"COPY prediction_log ({_COLUMNS_SQL}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, now))
+        return
+    if dialect.name == "sqlite":
+        marks = ", ".join("?" * (len(LOG_COLUMNS) + 1))
+        connection.exec_driver_sql(
+            f"INSERT INTO prediction_log ({_COLUMNS_SQL}) VALUES ({marks})",
+            [(*row, now) for row in rows],
+        )
+        return
+    stamp = utcnow()
+    values = [dict(zip(LOG_COLUMNS, row, strict=True)) | {"created_at": stamp} for row in rows]
+    connection.execute(insert(PredictionLog), values)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from service.core.db import Database
 from service.crud import predictors as predictor_crud
 from service.models import PredictionLog
+from service.schemas import PredictionsOut
 from service.serving import PredictorLoader
 from tests.service.factories import make_device, make_model, measurement_body
 from tests.service.predictors import load_linear, write_artifact
@@ -212,3 +213,36 @@ def test_broken_artifact_is_503_not_500(
     assert r.status_code == 503
     assert r.json()["error"]["code"] == "predictor_unavailable"
     assert "broken" in r.json()["error"]["message"]
+
+
+def test_body_is_a_predictions_out_and_documented(
+    client: TestClient,
+    db: Database,
+    client_auth: dict[str, str],
+    active: list[tuple[str, int]],
+) -> None:
+    """The body is serialized by hand (service.scoring); it must still be a PredictionsOut."""
+    ids = [mid for mid, _ in active]
+    metrics = ["peak_memory_bytes", "latency_ms"]
+    r = _predict(client, client_auth, model_ids=ids, metrics=metrics, on_uncertain="measure")
+    assert r.headers["content-type"] == "application/json"
+    out = PredictionsOut.model_validate_json(r.content)
+    assert [p.model_id for p in out.predictions] == ids
+    assert all(list(p.metrics) == metrics and p.job_id is not None for p in out.predictions)
+    spec = {"space": "nasbench201", "arch": NB201_ARCH}
+    by_spec = PredictionsOut.model_validate_json(
+        _predict(client, client_auth, specs=[spec]).content
+    )
+    assert by_spec.predictions[0].spec is not None
+    assert by_spec.predictions[0].spec.model_dump() == spec
+    with db.session() as session:  # 2 metrics x 3 models, then 1 spec
+        logged = session.scalars(select(PredictionLog).order_by(PredictionLog.id)).all()
+    assert [(p.model_id, p.metric) for p in logged[:6]] == [
+        (mid, m) for mid in ids for m in metrics
+    ]
+    assert logged[6].spec is not None and '"nasbench201"' in logged[6].spec
+    assert logged[0].created_at.tzinfo is not None
+    schema = client.get("/openapi.json").json()["paths"]["/api/v1/predictions"]["post"][
+        "responses"
+    ]["200"]
+    assert schema["content"]["application/json"]["schema"]["$ref"].endswith("/PredictionsOut")
