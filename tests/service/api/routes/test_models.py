@@ -49,9 +49,10 @@ def test_multipart_without_file_part(client: TestClient, admin: dict[str, str]) 
     assert r.status_code == 422 and r.json()["error"]["field"] == "file"
 
 
-@pytest.mark.parametrize(
-    "content_type", ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; x"]
-)
+NO_BOUNDARY = ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; x"]
+
+
+@pytest.mark.parametrize("content_type", NO_BOUNDARY)
 def test_multipart_without_boundary_422(
     client: TestClient, admin: dict[str, str], content_type: str
 ) -> None:
