@@ -1,98 +1,95 @@
-"""``perfloop bench active``: uncertainty-driven vs random selection at equal measurement budgets.
+"""``perfloop bench active``: selection strategies at equal measurement budgets on one device.
 
-For each unseen test device of a latency table, both strategies start from the reference
-architectures, add ``step`` measurements per round (the table's value is the "measurement") and
-re-adapt the few-shot head of a meta-trained ensemble (``predictor.fewshot.adapt_and_predict``,
-what serving does for a device without a learned head). After each round both are scored on the
-same held-out rows (never selectable), giving curves of Spearman and acc_10 against the budget.
-
-Uncertain selection: greedy by predicted log-std times (1 + distance in log MACs to the nearest
-measured or already-picked row), so one round does not crowd a single corner.
+For a device column of a latency table (the table's value is the "measurement"), a seed fixes
+a held-out test set (never selectable) and the starting support (the reference architectures,
+then random rows; the same for every strategy). Each strategy then adds at most ``step`` rows
+per round (chosen as one batch, label-free), the model is refitted, and at every budget of
+``setup.budgets`` it is scored on the held-out rows: curves of Spearman, acc_10 and MAPE.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from predictor.fewshot import FewShotConfig, adapt_and_predict
+from predictor.active.acquire import STRATEGIES, select
+from predictor.active.models import ActiveModel
 from predictor.metrics import score
 
-STRATEGIES: tuple[str, ...] = ("uncertain", "random")
+Curve = dict[int, dict[str, float]]
 
 
 @dataclass(frozen=True)
 class ActiveSetup:
-    """Budgets and repetitions of the comparison."""
+    """Budgets, batch size, repetitions and strategies of the comparison."""
 
     budgets: tuple[int, ...] = (10, 15, 20, 30, 40, 60)
     step: int = 5
     seeds: int = 3
     test_fraction: float = 0.3
-    fewshot: FewShotConfig = field(default_factory=FewShotConfig)
+    strategies: tuple[str, ...] = STRATEGIES
 
 
-def pick_uncertain(
-    log_std: np.ndarray, log_macs: np.ndarray, pool: np.ndarray, measured: np.ndarray, k: int
-) -> list[int]:
-    """``k`` rows of ``pool``: greedy max of log-std x (1 + distance to the nearest anchor)."""
-    anchors = list(log_macs[measured])
-    chosen: list[int] = []
-    left = list(pool)
-    for _ in range(min(k, len(left))):
-        a = np.asarray(anchors)
-        near = np.min(np.abs(log_macs[left][:, None] - a[None, :]), axis=1) if len(a) else 1.0
-        best = int(np.argmax(log_std[left] * (1.0 + near)))
-        row = left.pop(best)
-        chosen.append(row)
-        anchors.append(log_macs[row])
-    return chosen
+def split_rows(
+    y: np.ndarray, refs: Sequence[int], setup: ActiveSetup, seed: int
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """(test rows, selectable pool, starting support) of one device and seed."""
+    rng = np.random.default_rng(seed)
+    measured = np.flatnonzero(np.isfinite(y) & (y > 0))
+    test = rng.choice(measured, int(len(measured) * setup.test_fraction), replace=False)
+    pool = np.setdiff1d(measured, test)
+    in_pool = set(pool.tolist())
+    support = [int(r) for r in refs if r in in_pool][: setup.budgets[0]]
+    fill = rng.choice(np.setdiff1d(pool, support), setup.budgets[0] - len(support), False)
+    return test, pool, support + [int(r) for r in fill]
 
 
 def curve(
     y: np.ndarray,
-    member_log: np.ndarray,
-    basis: np.ndarray,
+    model: ActiveModel,
+    emb: np.ndarray,
     log_macs: np.ndarray,
     refs: Sequence[int],
     strategy: str,
     setup: ActiveSetup,
     seed: int,
-) -> dict[int, dict[str, float]]:
+) -> Curve:
     """Budget -> Spearman / acc_10 / MAPE on held-out rows for one device, strategy and seed."""
-    rng = np.random.default_rng(seed)
-    measured_rows = np.flatnonzero(np.isfinite(y) & (y > 0))
-    test = rng.choice(measured_rows, int(len(measured_rows) * setup.test_fraction), replace=False)
-    pool_all = np.setdiff1d(measured_rows, test)
-    support = [r for r in refs if r in set(pool_all.tolist())][: setup.budgets[0]]
-    fill = rng.choice(np.setdiff1d(pool_all, support), setup.budgets[0] - len(support), False)
-    support += [int(r) for r in fill]
-    out: dict[int, dict[str, float]] = {}
+    test, pool_all, support = split_rows(y, refs, setup, seed)
+    rng = np.random.default_rng(10_000 + seed)
+    out: Curve = {}
+    top = max(setup.budgets)
     while True:
         sup = np.asarray(support)
-        dist = adapt_and_predict(member_log, basis, sup, y[sup], setup.fewshot, log_macs)
+        dist = model.predict(sup, y[sup], seed)
         if len(support) in setup.budgets:
             s = score(dist.value[test], y[test])
             out[len(support)] = {"spearman": s.spearman, "acc_10": s.acc_10, "mape": s.mape}
-        if len(support) >= max(setup.budgets):
+        if len(support) >= top:
             return out
-        pool = np.setdiff1d(pool_all, sup)
-        if strategy == "random":
-            new = [int(r) for r in rng.choice(pool, min(setup.step, len(pool)), replace=False)]
-        else:
-            new = pick_uncertain(dist.std, log_macs, pool, sup, setup.step)
-        support += new
+        nxt = min(b for b in setup.budgets if b > len(support))
+        k = min(nxt - len(support), setup.step) if setup.step > 0 else nxt - len(support)
+        support += select(
+            strategy,
+            pool=np.setdiff1d(pool_all, sup),
+            measured=sup,
+            k=k,
+            emb=emb,
+            log_std=dist.std,
+            log_macs=log_macs,
+            rng=rng,
+        )
 
 
-def mean_curves(runs: list[dict[int, dict[str, float]]]) -> dict[int, dict[str, float]]:
+def mean_curves(runs: Sequence[Curve]) -> Curve:
     """Mean over runs of each budget's scores."""
     budgets = sorted(set.intersection(*(set(r) for r in runs)))
     return {b: {k: float(np.mean([r[b][k] for r in runs])) for k in runs[0][b]} for b in budgets}
 
 
-def budget_to_reach(curve_: dict[int, dict[str, float]], target: float, key: str) -> int | None:
+def budget_to_reach(curve_: Curve, target: float, key: str) -> int | None:
     """The smallest budget whose ``key`` reaches ``target`` (None if none does)."""
     for budget in sorted(curve_):
         if curve_[budget][key] >= target:

@@ -1,68 +1,118 @@
-"""Run the active-learning comparison on a latency table (meta-train once, then curves)."""
+"""Run the active-learning comparison on a latency table in one regime.
+
+Regimes (what the model knows before the device's first measurement):
+
+* ``published``: the ensemble is meta-trained on the published split's train devices, the test
+  devices get the few-shot head (the setting of the first benchmark; the head saturates early).
+* ``gpu-meta``: meta-trained on the GPU devices of the split only (1080ti at three batch sizes),
+  tested on the non-GPU test devices: a device family the meta-training does not cover.
+* ``scratch``: nothing is meta-trained; a bagged boosted-tree model is trained from scratch on
+  the device's selected measurements (the brand-new-device, full-shot regime).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 from torch_geometric.data import Data
 
-from predictor.active.bench import STRATEGIES, ActiveSetup, budget_to_reach, curve, mean_curves
+from predictor.active.bench import ActiveSetup, Curve, curve
+from predictor.active.models import BaggedTrees, FewShotHead
+from predictor.active.summary import summarize
 from predictor.bench.fewshot import Features, FewShotBench, meta_train
 from predictor.data.tables import LatencyTable
+
+logger = logging.getLogger(__name__)
+Regime = Literal["published", "gpu-meta", "scratch"]
+REGIMES: tuple[str, ...] = get_args(Regime)
+GPU_PREFIXES: tuple[str, ...] = ("1080ti", "2080ti", "titan")
+
+
+def is_gpu(device: str) -> bool:
+    """Whether a table column is one of the GPUs."""
+    return device.startswith(GPU_PREFIXES)
+
+
+def regime_devices(
+    regime: str, train: Sequence[str], test: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(meta-train devices, test devices) of ``regime`` from a split's lists.
+
+    Raises:
+        ValueError: unknown regime.
+    """
+    if regime == "published":
+        return tuple(train), tuple(test)
+    if regime == "gpu-meta":
+        return tuple(d for d in train if is_gpu(d)), tuple(d for d in test if not is_gpu(d))
+    if regime == "scratch":
+        return (), tuple(test)
+    raise ValueError(f"unknown regime {regime!r}; choose one of {', '.join(REGIMES)}")
+
+
+def build_model(
+    regime: str, table: LatencyTable, feats: Features, bench: FewShotBench
+) -> FewShotHead | BaggedTrees:
+    """The model every strategy refits: a few-shot head (meta-trained) or bagged trees."""
+    if regime == "scratch":
+        return BaggedTrees(feats.tabular)
+    ensemble = meta_train(table, feats, bench)
+    member_log = ensemble.log_predict(feats.graphs, "latency_ms")
+    return FewShotHead(member_log, feats.basis, feats.log_macs, bench.fewshot)
 
 
 def run_active(
     table: LatencyTable,
     graphs: list[Data],
+    regime: str,
     bench: FewShotBench,
     setup: ActiveSetup,
     refs: Sequence[int] = (),
 ) -> dict[str, Any]:
-    """Meta-train on ``bench.train_devices``; curves of both strategies on each test device."""
+    """Build the regime's model, then curves of every strategy and seed on each test device."""
     start = time.perf_counter()
     feats = Features.build(table, graphs)
-    ensemble = meta_train(table, feats, bench)
-    member_log = ensemble.log_predict(feats.graphs, "latency_ms")
-    per_device: dict[str, dict[str, dict[int, dict[str, float]]]] = {}
+    model = build_model(regime, table, feats, bench)
+    emb = model.embedding()
+    runs: dict[str, dict[str, list[Curve]]] = {}
     for device in bench.test_devices:
         y = table.column(device)
-        per_device[device] = {
-            strategy: mean_curves(
-                [
-                    curve(y, member_log, feats.basis, feats.log_macs, refs, strategy, setup, s)
-                    for s in range(setup.seeds)
-                ]
-            )
-            for strategy in STRATEGIES
+        runs[device] = {
+            strategy: [
+                curve(y, model, emb, feats.log_macs, refs, strategy, setup, seed)
+                for seed in range(setup.seeds)
+            ]
+            for strategy in setup.strategies
         }
-    overall = {
-        strategy: mean_curves([per_device[d][strategy] for d in per_device])
-        for strategy in STRATEGIES
-    }
+        logger.info("%s done after %.0f s", device, time.perf_counter() - start)
     return {
         "space": bench.space,
+        "regime": regime,
+        "rows": len(table.archs),
         "train_devices": list(bench.train_devices),
         "test_devices": list(bench.test_devices),
         "budgets": list(setup.budgets),
         "step": setup.step,
         "seeds": setup.seeds,
-        "devices": per_device,
-        "overall": overall,
-        "savings": savings(overall),
+        "strategies": list(setup.strategies),
+        "runs": runs,
+        "summary": summarize(runs, setup.strategies),
         "wall_time_s": time.perf_counter() - start,
     }
 
 
-def savings(overall: dict[str, dict[int, dict[str, float]]]) -> dict[str, dict[str, Any]]:
-    """For each metric: random's best score and the budgets each strategy needs to reach it."""
-    out: dict[str, dict[str, Any]] = {}
-    for key in ("spearman", "acc_10"):
-        target = max(v[key] for v in overall["random"].values())
+def headline(result: dict[str, Any]) -> dict[str, Any]:
+    """Random's score at its largest budget and the budget each strategy needs to reach it."""
+    out: dict[str, Any] = {}
+    for key, table in result["summary"]["reach"].items():
+        last = {s: rows[-1] for s, rows in table.items()}
         out[key] = {
-            "random_best": target,
-            "random_budget": budget_to_reach(overall["random"], target, key),
-            "uncertain_budget": budget_to_reach(overall["uncertain"], target, key),
+            "random_budget": last["random"]["random_budget"],
+            "random_median": last["random"]["target"],
+            "budget_to_reach": {s: r["budget"] for s, r in last.items()},
+            "ratio": {s: r["ratio"] for s, r in last.items()},
         }
     return out

@@ -1,0 +1,158 @@
+"""Batch selection rules: which pool rows to measure next on a device.
+
+Every rule is label-free given the current model's outputs, so a whole batch is chosen before
+any of its measurements arrive (what a device queue needs). Rows live in an *embedding* (one row
+per architecture, standardised columns): the few-shot head's inputs (known-device predictions,
+cost basis, MACs) or the static graph features.
+
+* ``random``: uniform over the pool (the baseline).
+* ``uncertain``: the previous rule: predicted log-std x (1 + log-MAC distance to the nearest
+  measured or picked row).
+* ``coverage``: k-center greedy in the embedding (pure diversity, no model output).
+* ``disagree_diverse``: predicted log-std x embedding distance to the nearest measured or picked
+  row (uncertainty-weighted k-center: wide *and* far from what is known).
+* ``eer``: expected error reduction of a ridge-regression surrogate in the embedding: greedily
+  the row whose measurement most lowers the summed predictive variance over the whole pool
+  (transductive V-optimal design, rank-one updates, so a batch does not repeat itself).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+import numpy as np
+
+Strategy = Literal["random", "uncertain", "coverage", "disagree_diverse", "eer"]
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+
+
+def standardize(x: np.ndarray) -> np.ndarray:
+    """Columns with spread, centred and scaled to unit variance (constant columns dropped)."""
+    sd = x.std(axis=0)
+    keep = sd > 1e-12
+    out: np.ndarray = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
+    return out
+
+
+def min_sq_distance(points: np.ndarray, anchors: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """Squared Euclidean distance of each row of ``points`` to its nearest row of ``anchors``."""
+    if len(anchors) == 0:
+        return np.full(len(points), np.inf)
+    a2 = np.sum(anchors**2, axis=1)
+    out = np.empty(len(points))
+    for s in range(0, len(points), chunk):
+        p = points[s : s + chunk]
+        d = np.sum(p**2, axis=1)[:, None] + a2[None, :] - 2.0 * p @ anchors.T
+        out[s : s + chunk] = np.maximum(d.min(axis=1), 0.0)
+    return out
+
+
+def weighted_kcenter(
+    emb: np.ndarray,
+    pool: np.ndarray,
+    measured: np.ndarray,
+    k: int,
+    weight: np.ndarray | None = None,
+) -> list[int]:
+    """Greedy: ``k`` pool rows maximising weight x distance to the nearest measured/picked row.
+
+    Args:
+        emb: ``[N, d]`` embedding of every row.
+        pool: candidate row indices.
+        measured: row indices already measured (anchors).
+        k: rows to pick.
+        weight: ``[N]`` non-negative weights (None: pure k-center).
+
+    Returns:
+        The picked row indices, in pick order.
+    """
+    pts = emb[pool]
+    dist = np.sqrt(min_sq_distance(pts, emb[measured]))
+    dist[~np.isfinite(dist)] = 1.0  # nothing measured yet: every row equally far
+    w = np.ones(len(pool)) if weight is None else weight[pool]
+    taken = np.zeros(len(pool), dtype=bool)
+    chosen: list[int] = []
+    for _ in range(min(k, len(pool))):
+        value = np.where(taken, -np.inf, w * dist)
+        i = int(np.argmax(value))
+        taken[i] = True
+        chosen.append(int(pool[i]))
+        dist = np.minimum(dist, np.sqrt(np.sum((pts - pts[i]) ** 2, axis=1)))
+    return chosen
+
+
+def expected_error_reduction(
+    emb: np.ndarray, pool: np.ndarray, measured: np.ndarray, k: int, ridge: float = 1.0
+) -> list[int]:
+    """Greedy transductive V-optimal design of a ridge surrogate in ``emb``.
+
+    With ``A = ridge I + sum over measured/picked x x^T``, measuring row ``j`` lowers the summed
+    predictive variance over the pool by ``x_j^T A^-1 S A^-1 x_j / (1 + x_j^T A^-1 x_j)``
+    (``S`` = pool scatter); the best ``j`` is picked and ``A`` updated (Sherman-Morrison).
+
+    Returns:
+        The picked row indices, in pick order.
+    """
+    x = np.hstack([emb, np.ones((len(emb), 1))])
+    pts = x[pool]
+    scatter = pts.T @ pts
+    a_inv = np.linalg.inv(ridge * np.eye(x.shape[1]) + x[measured].T @ x[measured])
+    taken = np.zeros(len(pool), dtype=bool)
+    chosen: list[int] = []
+    for _ in range(min(k, len(pool))):
+        b = a_inv @ scatter @ a_inv
+        gain = np.einsum("nd,de,ne->n", pts, b, pts) / (
+            1.0 + np.einsum("nd,de,ne->n", pts, a_inv, pts)
+        )
+        i = int(np.argmax(np.where(taken, -np.inf, gain)))
+        taken[i] = True
+        chosen.append(int(pool[i]))
+        u = a_inv @ pts[i]
+        a_inv = a_inv - np.outer(u, u) / (1.0 + pts[i] @ u)
+    return chosen
+
+
+def pick_uncertain(
+    log_std: np.ndarray, log_macs: np.ndarray, pool: np.ndarray, measured: np.ndarray, k: int
+) -> list[int]:
+    """``k`` rows of ``pool``: greedy max of log-std x (1 + distance to the nearest anchor)."""
+    anchors = list(log_macs[measured])
+    chosen: list[int] = []
+    left = list(pool)
+    for _ in range(min(k, len(left))):
+        a = np.asarray(anchors)
+        near = np.min(np.abs(log_macs[left][:, None] - a[None, :]), axis=1) if len(a) else 1.0
+        best = int(np.argmax(log_std[left] * (1.0 + near)))
+        row = left.pop(best)
+        chosen.append(row)
+        anchors.append(log_macs[row])
+    return chosen
+
+
+def select(
+    strategy: str,
+    *,
+    pool: np.ndarray,
+    measured: np.ndarray,
+    k: int,
+    emb: np.ndarray,
+    log_std: np.ndarray,
+    log_macs: np.ndarray,
+    rng: np.random.Generator,
+) -> list[int]:
+    """The ``k`` pool rows ``strategy`` measures next.
+
+    Raises:
+        ValueError: ``strategy`` is not one of :data:`STRATEGIES`.
+    """
+    if strategy == "random":
+        return [int(r) for r in rng.choice(pool, min(k, len(pool)), replace=False)]
+    if strategy == "uncertain":
+        return pick_uncertain(log_std, log_macs, pool, measured, k)
+    if strategy == "coverage":
+        return weighted_kcenter(emb, pool, measured, k)
+    if strategy == "disagree_diverse":
+        return weighted_kcenter(emb, pool, measured, k, weight=log_std)
+    if strategy == "eer":
+        return expected_error_reduction(emb, pool, measured, k)
+    raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")

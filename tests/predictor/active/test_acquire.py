@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from predictor.active.acquire import (
+    STRATEGIES,
+    expected_error_reduction,
+    min_sq_distance,
+    pick_uncertain,
+    select,
+    standardize,
+    weighted_kcenter,
+)
+
+
+def test_pick_uncertain_prefers_wide_and_spread_out_rows() -> None:
+    log_std = np.array([0.1, 0.9, 0.88, 0.5, 0.2])
+    log_macs = np.array([0.0, 5.0, 5.01, 9.0, 1.0])
+    # row 1 first (widest); row 2 is as wide but sits next to row 1, so row 3 comes before it
+    assert pick_uncertain(log_std, log_macs, np.arange(1, 5), np.array([0]), 2) == [1, 3]
+
+
+def test_standardize_drops_constant_columns() -> None:
+    x = np.array([[1.0, 5.0, 0.0], [3.0, 5.0, 2.0], [5.0, 5.0, 4.0]])
+    z = standardize(x)
+    assert z.shape == (3, 2)
+    assert np.allclose(z.mean(0), 0.0) and np.allclose(z.std(0), 1.0)
+
+
+def test_min_sq_distance_matches_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    p, a = rng.normal(size=(50, 3)), rng.normal(size=(7, 3))
+    brute = ((p[:, None, :] - a[None, :, :]) ** 2).sum(-1).min(1)
+    assert np.allclose(min_sq_distance(p, a, chunk=8), brute)
+    assert np.all(np.isinf(min_sq_distance(p, a[:0])))
+
+
+def test_kcenter_spreads_picks_and_weight_steers_them() -> None:
+    emb = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [10.0]])
+    pool = np.arange(1, 6)
+    # far end first, then the middle cluster: never two neighbours in a row
+    assert weighted_kcenter(emb, pool, np.array([0]), 2) == [5, 3]
+    weight = np.array([0.0, 1.0, 1.0, 0.01, 0.01, 0.01])
+    # with a weight the near-but-uncertain rows win over far-but-certain ones
+    assert weighted_kcenter(emb, pool, np.array([0]), 1, weight) == [2]
+
+
+def test_eer_picks_the_unexplored_direction_once() -> None:
+    # anchors cover axis 0 well; the pool's mass is along axis 1
+    emb = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, 1.01], [0.0, -1.0], [0.5, 0.0]])
+    pool = np.arange(2, 6)
+    picks = expected_error_reduction(emb, pool, np.array([0, 1]), 2)
+    assert picks[0] in (2, 3, 4) and len(set(picks)) == 2
+    assert 5 not in picks
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_select_returns_k_distinct_pool_rows(strategy: str) -> None:
+    rng = np.random.default_rng(1)
+    n = 40
+    emb = rng.normal(size=(n, 3))
+    pool = np.arange(5, n)
+    rows = select(
+        strategy,
+        pool=pool,
+        measured=np.arange(5),
+        k=6,
+        emb=emb,
+        log_std=rng.uniform(0.1, 1.0, n),
+        log_macs=rng.uniform(0, 5, n),
+        rng=rng,
+    )
+    assert len(rows) == 6 and len(set(rows)) == 6 and set(rows) <= set(pool.tolist())
+
+
+def test_select_rejects_unknown_strategy() -> None:
+    with pytest.raises(ValueError, match="coverage"):
+        select(
+            "greedy",
+            pool=np.arange(3),
+            measured=np.arange(0),
+            k=1,
+            emb=np.zeros((3, 1)),
+            log_std=np.ones(3),
+            log_macs=np.ones(3),
+            rng=np.random.default_rng(0),
+        )
