@@ -78,8 +78,12 @@ def read_latencies(path: Path, column: str, limit: int, seed: int = 0) -> list[t
     return rows[:limit]
 
 
-def _seed_database(db: Database, archs: list[tuple[str, float]], n_models: int) -> list[str]:
-    """Store models from spec IRs; measurements for the first ``len(archs) - n_models``."""
+def seed_database(db: Database, archs: list[tuple[str, float]], n_models: int) -> list[str]:
+    """Store models from spec IRs; measurements for the first ``len(archs) - n_models``.
+
+    Returns:
+        The ids of the last ``n_models`` models (those without a measurement).
+    """
     from predictor.spaces.registry import get_space
 
     space = get_space(SPACE)
@@ -111,8 +115,8 @@ def _measurement(model_id: str, latency_ms: float, i: int) -> Measurement:
     )
 
 
-def _train(db: Database, artifact_dir: Path, seed_ids: list[str]) -> str:
-    """Train and activate a quick predictor on the seeded measurements."""
+def train_quick(db: Database, artifact_dir: Path, seed_ids: list[str]) -> str:
+    """Train and activate a quick predictor on the seeded measurements; returns its version."""
     from predictor.api import Sample, load_predictor, train_predictor
     from predictor.ir.schema import GraphIR
 
@@ -139,13 +143,27 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(data_dir: Path) -> Iterator[str]:
-    """A uvicorn server process on a free port serving ``create_app`` for ``data_dir``."""
+def running_server(
+    data_dir: Path, database_url: str | None = None, workers: int = 1
+) -> Iterator[str]:
+    """A uvicorn server process on a free port serving ``create_app`` for ``data_dir``.
+
+    Args:
+        data_dir: ``PERFLOOP_DATA_DIR`` (blobs, predictor artifacts, default SQLite file).
+        database_url: ``PERFLOOP_DATABASE_URL`` (default: the SQLite file in ``data_dir``).
+        workers: uvicorn worker processes.
+
+    Yields:
+        The server's base URL.
+    """
     port = _free_port()
     env = {**os.environ, "PERFLOOP_DATA_DIR": str(data_dir)}
     env.pop("PERFLOOP_DATABASE_URL", None)
+    if database_url:
+        env["PERFLOOP_DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "uvicorn", "service.main:create_app", "--factory"]
     command += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+    command += ["--workers", str(workers)] if workers > 1 else []
     proc = subprocess.Popen(command, env=env)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -251,12 +269,12 @@ def run_benchmark(cfg: BenchConfig) -> dict[str, Any]:
         db = Database(f"sqlite:///{data_dir / 'perfloop.sqlite3'}")
         upgrade(db.engine)
         started = time.perf_counter()
-        ids = _seed_database(db, rows[: cfg.train_archs + cfg.models], cfg.models)
+        ids = seed_database(db, rows[: cfg.train_archs + cfg.models], cfg.models)
         seed_s = time.perf_counter() - started
         with db.session() as session:
             seed_ids = [r[0] for r in session.query(Measurement.model_id).all()]
         started = time.perf_counter()
-        version = _train(db, data_dir / "predictors" / "bench", seed_ids)
+        version = train_quick(db, data_dir / "predictors" / "bench", seed_ids)
         train_s = time.perf_counter() - started
         with db.session(write=True) as session:
             headers = {"Authorization": f"Bearer {create_token(session, 'admin')}"}

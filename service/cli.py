@@ -1,4 +1,4 @@
-"""``perfloop serve``, ``perfloop db upgrade``, ``perfloop token create`` (and ``bench api``)."""
+"""``perfloop serve``, ``db upgrade``, ``token create`` (and ``bench api``, ``bench load``)."""
 
 from __future__ import annotations
 
@@ -143,6 +143,44 @@ def bench_api(
     typer.echo(text)
 
 
+def bench_load(
+    database_url: str | None = typer.Option(
+        None, help="An EMPTY database to run on (default: SQLite in a temporary data dir)."
+    ),
+    clients: int = typer.Option(50, help="Concurrent HTTP clients."),
+    seconds: float = typer.Option(60.0, help="How long the clients send requests."),
+    replicas: int = typer.Option(1, help="uvicorn processes started (each on its own port)."),
+    workers: int = typer.Option(1, help="uvicorn workers per replica."),
+    models: int = typer.Option(1000, help="Stored NB201 models the predictions draw from."),
+    train_archs: int = typer.Option(300, help="Measured NB201 latencies the predictor trains on."),
+    onnx_files: int = typer.Option(12, help="Distinct exported ONNX files the clients upload."),
+    data: str | None = typer.Option(None, help="NAS-Bench-201 latency table (default: shared)."),
+    json_out: str | None = typer.Option(None, "--json", help="Write the figures here."),
+) -> None:
+    """Load benchmark: mixed predictions, uploads, job and measurement traffic; p50/p99, errors."""
+    import json
+    from pathlib import Path
+
+    from service.bench_api import default_table
+    from service.bench_load import LoadConfig, run_load
+
+    cfg = LoadConfig(
+        data=Path(data) if data else default_table(),
+        database_url=database_url,
+        clients=clients,
+        seconds=seconds,
+        replicas=replicas,
+        workers=workers,
+        models=models,
+        train_archs=train_archs,
+        onnx_files=onnx_files,
+    )
+    text = json.dumps(run_load(cfg), indent=2)
+    if json_out:
+        Path(json_out).write_text(text + "\n")
+    typer.echo(text)
+
+
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the service commands to the root CLI."""
     from service.worker_cli import worker_command
@@ -153,3 +191,4 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(token_app, name="token")
     app.add_typer(predictors_app, name="predictors")
     bench.command("api")(bench_api)
+    bench.command("load")(bench_load)
