@@ -10,8 +10,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from predictor.ir.costs import is_known_op, node_cost
+from predictor.ir.fragments import Fragment
 from predictor.ir.schema import AttrValue, DType, GraphIR, Node, TensorSpec
 
 #: Reference to a tensor inside a builder (index into its tensor table).
@@ -166,42 +168,31 @@ class GraphBuilder:
             peak = max(peak, live)
         return peak
 
-    def build(self) -> GraphIR:
-        """Compute costs, edges and memory; return the immutable IR."""
-        order = self._topological_order()
+    def _frozen_nodes(
+        self, order: list[int]
+    ) -> tuple[tuple[Node, ...], list[tuple[int, int]], set[str]]:
+        """Nodes in ``order`` with their costs, the edges between them and the unknown ops."""
         new_index = {old: new for new, old in enumerate(order)}
         nodes: list[Node] = []
         edges: list[tuple[int, int]] = []
         unknown: set[str] = set()
         for old in order:
             p = self._nodes[old]
-            ins = tuple(self._tensors[r] for r in p.inputs)
-            outs = tuple(self._tensors[r] for r in p.outputs)
             if not is_known_op(p.op_type):
                 unknown.add(p.op_type)
-            cost = node_cost(p.op_type, dict(p.attrs), ins, outs, p.weights)
-            nodes.append(
-                Node(
-                    op_type=p.op_type,
-                    inputs=ins,
-                    outputs=outs,
-                    weights=p.weights,
-                    attrs=p.attrs,
-                    dtype=p.dtype,
-                    macs=cost.macs,
-                    flops=cost.flops,
-                    params=sum(w.numel for w in p.weights),
-                    weight_bytes=sum(w.nbytes for w in p.weights),
-                    output_bytes=sum(o.nbytes for o in outs),
-                    name=p.name,
-                )
-            )
+            nodes.append(_node(p, self._tensors))
             for ref in p.inputs:
                 producer = self._producer[ref]
                 if producer is not None:
                     edges.append((new_index[producer], new_index[old]))
+        return tuple(nodes), edges, unknown
+
+    def build(self) -> GraphIR:
+        """Compute costs, edges and memory; return the immutable IR."""
+        order = self._topological_order()
+        nodes, edges, unknown = self._frozen_nodes(order)
         return GraphIR(
-            nodes=tuple(nodes),
+            nodes=nodes,
             edges=tuple(sorted(edges)),
             inputs=tuple(self._tensors[r] for r in self._inputs),
             outputs=tuple(self._tensors[r] for r in self._outputs),
@@ -209,3 +200,74 @@ class GraphBuilder:
             peak_activation_bytes=self._peak_activation_bytes(order),
             name=self.name,
         )
+
+    def fragment(self, output: TensorRef) -> Fragment:
+        """Freeze a one-input, one-output piece of a chain (see :class:`Fragment`).
+
+        Args:
+            output: the tensor the piece hands to the next one (may be the input itself).
+
+        Raises:
+            ValueError: the builder has not exactly one input, no outputs may be marked, or a
+                node runs after ``output``'s producer (so the piece is no chain link).
+        """
+        if len(self._inputs) != 1 or self._outputs:
+            raise ValueError("a fragment has exactly one input and no marked outputs")
+        order = self._topological_order()
+        nodes, edges, unknown = self._frozen_nodes(order)
+        producer = self._producer[output]
+        output_node = None if producer is None else order.index(producer)
+        if (output_node is None and nodes) or output_node not in (None, len(nodes) - 1):
+            raise ValueError("every node of a fragment must run before its output's producer")
+        (source,) = self._inputs
+        position = {old: new for new, old in enumerate(order)}
+        uses = [position[i] for i, p in enumerate(self._nodes) for r in p.inputs if r == source]
+        return Fragment(
+            nodes=nodes,
+            edges=tuple(sorted(edges)),
+            input_uses=tuple(sorted(uses)),
+            output_node=output_node,
+            input=self._tensors[source],
+            output=self._tensors[output],
+            peak_activation_bytes=self._peak_activation_bytes(order),
+            unknown_ops=tuple(sorted(unknown)),
+        )
+
+
+def _node(p: _PendingNode, tensors: list[TensorSpec]) -> Node:
+    ins = tuple(tensors[r] for r in p.inputs)
+    outs = tuple(tensors[r] for r in p.outputs)
+    if p.name:
+        return _new_node(p.op_type, ins, outs, p.weights, p.attrs, p.dtype, p.name)
+    return _shared_node(p.op_type, ins, outs, p.weights, p.attrs, p.dtype)
+
+
+def _new_node(
+    op_type: str,
+    ins: tuple[TensorSpec, ...],
+    outs: tuple[TensorSpec, ...],
+    weights: tuple[TensorSpec, ...],
+    attrs: tuple[tuple[str, AttrValue], ...],
+    dtype: DType,
+    name: str = "",
+) -> Node:
+    cost = node_cost(op_type, dict(attrs), ins, outs, weights)
+    return Node(
+        op_type=op_type,
+        inputs=ins,
+        outputs=outs,
+        weights=weights,
+        attrs=attrs,
+        dtype=dtype,
+        macs=cost.macs,
+        flops=cost.flops,
+        params=sum(w.numel for w in weights),
+        weight_bytes=sum(w.nbytes for w in weights),
+        output_bytes=sum(o.nbytes for o in outs),
+        name=name,
+    )
+
+
+#: Unnamed nodes (all that search spaces write) are immutable and equal by value, so equal ones
+#: are built, costed and stored once and shared by every graph (a featurizer may memoize them).
+_shared_node = lru_cache(maxsize=32768)(_new_node)

@@ -11,9 +11,10 @@ import random
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from predictor.ir.fragments import Fragment, join_fragments
 from predictor.ir.schema import GraphIR
 from predictor.spaces.base import InvalidSpecError, SearchSpace
-from predictor.spaces.irgraph import IRWriter, TensorRef
+from predictor.spaces.irgraph import IRWriter, TensorRef, conv_out
 
 if TYPE_CHECKING:
     import torch
@@ -73,6 +74,15 @@ def parse_arch(arch: Any) -> tuple[int, ...]:
     return tuple(int(ch) for ch in arch)
 
 
+def write_ir(spec: str) -> GraphIR:
+    """The IR of ``spec`` written node by node in one builder (the reference for ``to_ir``)."""
+    w = IRWriter(f"fbnet:{spec}", INPUT_SHAPE)
+    x = _stem(w, w.input)
+    for (cin, cout, stride), index in zip(LAYER_SHAPES, parse_arch(spec), strict=True):
+        x = _layer(w, x, cin, cout, stride, CHOICES[CHOICE_NAMES[index]])
+    return w.finish((_head(w, x),))
+
+
 class FBNet(SearchSpace):
     """The FBNet layer-choice space."""
 
@@ -109,14 +119,9 @@ class FBNet(SearchSpace):
         return randomize_batchnorm(net, seed=1)
 
     def to_ir(self, spec: Any) -> GraphIR:
-        """The IR of ``spec`` written straight from the arch string."""
-        w = IRWriter(f"fbnet:{spec}", INPUT_SHAPE)
-        x = w.relu(w.conv(w.input, STEM_CHANNELS, 3))
-        for (cin, cout, stride), index in zip(LAYER_SHAPES, parse_arch(spec), strict=True):
-            x = _layer(w, x, cin, cout, stride, CHOICES[CHOICE_NAMES[index]])
-        x = w.relu(w.conv(x, HEAD_CHANNELS, 1))
-        x = w.linear(w.flatten(w.global_avgpool(x)), CLASSES)
-        return w.finish((x,))
+        """The IR of ``spec``, joined from cached per-layer fragments (equals :func:`write_ir`)."""
+        layers = [_layer_fragment(i, c) for i, c in enumerate(parse_arch(spec))]
+        return join_fragments(f"fbnet:{spec}", [_stem_fragment(), *layers, _head_fragment()])
 
     def manifest(self) -> dict[str, Any]:
         """Choices and network constants."""
@@ -140,6 +145,49 @@ class FBNet(SearchSpace):
             "input_shape": list(INPUT_SHAPE),
             "size": len(CHOICES) ** NUM_LAYERS,
         }
+
+
+def _stem(w: IRWriter, x: TensorRef) -> TensorRef:
+    return w.relu(w.conv(x, STEM_CHANNELS, 3))
+
+
+def _head(w: IRWriter, x: TensorRef) -> TensorRef:
+    x = w.relu(w.conv(x, HEAD_CHANNELS, 1))
+    return w.linear(w.flatten(w.global_avgpool(x)), CLASSES)
+
+
+def _layer_input_shapes() -> tuple[tuple[int, int, int, int], ...]:
+    """Input shape of each searchable layer, then of the head (every choice keeps the stride)."""
+    shapes, size = [], INPUT_SHAPE[2]  # the stem keeps the size
+    for cin, _, stride in LAYER_SHAPES:
+        shapes.append((INPUT_SHAPE[0], cin, size, size))
+        size = conv_out(size, 3, stride, 1)
+    shapes.append((INPUT_SHAPE[0], LAYER_SHAPES[-1][1], size, size))
+    return tuple(shapes)
+
+
+#: Input shape of each of the 22 searchable layers and, last, of the head.
+LAYER_INPUT_SHAPES = _layer_input_shapes()
+
+
+@lru_cache(maxsize=1)
+def _stem_fragment() -> Fragment:
+    w = IRWriter("fbnet:stem", INPUT_SHAPE)
+    return w.fragment(_stem(w, w.input))
+
+
+@lru_cache(maxsize=1)
+def _head_fragment() -> Fragment:
+    w = IRWriter("fbnet:head", LAYER_INPUT_SHAPES[NUM_LAYERS])
+    return w.fragment(_head(w, w.input))
+
+
+@lru_cache(maxsize=NUM_LAYERS * len(CHOICES))
+def _layer_fragment(layer: int, index: int) -> Fragment:
+    """Layer ``layer`` with choice ``index``, written once and shared by every graph."""
+    w = IRWriter(f"fbnet:layer{layer}", LAYER_INPUT_SHAPES[layer])
+    choice = CHOICES[CHOICE_NAMES[index]]
+    return w.fragment(_layer(w, w.input, *LAYER_SHAPES[layer], choice))
 
 
 def _layer(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from predictor.ir.builder import GraphBuilder, TensorRef
+from predictor.ir.fragments import Fragment
 from predictor.ir.schema import AttrValue, DType, GraphIR, TensorSpec
 
 Attrs = dict[str, AttrValue]
@@ -103,6 +104,10 @@ class IRWriter:
         for out in outputs:
             self.builder.mark_output(out)
         return self.builder.build()
+
+    def fragment(self, output: TensorRef) -> Fragment:
+        """Freeze what was written as one link of a chain (see :class:`Fragment`)."""
+        return self.builder.fragment(output)
 
     # -- convolution family ---------------------------------------------------------------
     def conv(

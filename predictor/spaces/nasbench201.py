@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from predictor.ir.schema import GraphIR
 from predictor.spaces.base import InvalidSpecError, SearchSpace
-from predictor.spaces.irgraph import IRWriter, TensorRef
+from predictor.spaces.nb201_ir import (
+    CELLS_PER_STAGE,
+    CHANNELS,
+    CLASSES,
+    INPUT_SHAPE,
+    LiveEdge,
+    fragment_ir,
+)
+from predictor.spaces.nb201_ir import (
+    write_ir as write_network_ir,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -24,12 +34,6 @@ if TYPE_CHECKING:
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 #: (target node, source node) of the six edges in string order.
 EDGES: tuple[tuple[int, int], ...] = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
-CHANNELS = 16
-CELLS_PER_STAGE = 5
-CLASSES = 10
-INPUT_SHAPE = (1, 3, 32, 32)
-
-LiveEdge = tuple[int, int, str]
 
 
 def parse_arch(arch: str) -> tuple[str, ...]:
@@ -70,6 +74,11 @@ def format_arch(ops: tuple[str, ...]) -> str:
         groups.append("|" + "|".join(f"{ops[k + s]}~{s}" for s in range(target)) + "|")
         k += target
     return "+".join(groups)
+
+
+def write_ir(spec: str) -> GraphIR:
+    """The IR of ``spec`` written node by node in one builder (the reference for ``to_ir``)."""
+    return write_network_ir(f"nasbench201:{spec}", *live_edges(spec))
 
 
 @lru_cache(maxsize=16384)
@@ -133,22 +142,8 @@ class NasBench201(SearchSpace):
         return randomize_batchnorm(net, seed=1)
 
     def to_ir(self, spec: Any) -> GraphIR:
-        """The IR of ``spec`` written straight from the arch string."""
-        edges, output_live = live_edges(spec)
-        w = IRWriter(f"nasbench201:{spec}", INPUT_SHAPE)
-        x = w.conv(w.input, CHANNELS, 3)
-        c = CHANNELS
-        for stage in range(3):
-            if stage > 0:
-                x = _reduction(w, x, 2 * c)
-                c *= 2
-            for _ in range(CELLS_PER_STAGE):
-                x = _cell(w, x, edges, output_live)
-        if w.producer_op(x) != "Conv":  # a conv read only here absorbs the BN (importer fold)
-            x = w.batchnorm(x)
-        x = w.relu(x)
-        x = w.linear(w.flatten(w.global_avgpool(x)), CLASSES)
-        return w.finish((x,))
+        """The IR of ``spec``, joined from cached fragments (equals :func:`write_ir`)."""
+        return fragment_ir(f"nasbench201:{spec}", *live_edges(spec))
 
     def manifest(self) -> dict[str, Any]:
         """Choices and network constants."""
@@ -164,30 +159,3 @@ class NasBench201(SearchSpace):
             "input_shape": list(INPUT_SHAPE),
             "size": len(OPS) ** len(EDGES),
         }
-
-
-def _cell(w: IRWriter, x: TensorRef, edges: tuple[LiveEdge, ...], output_live: bool) -> TensorRef:
-    if not output_live:
-        return w.scalar("Mul", x)
-    nodes: dict[int, TensorRef] = {0: x}
-    c = w.shape(x)[1]
-    for target, source, op in edges:
-        y = _edge(w, nodes[source], op, c)
-        nodes[target] = w.add(nodes[target], y) if target in nodes else y
-    return nodes[3]
-
-
-def _edge(w: IRWriter, x: TensorRef, op: str, c: int) -> TensorRef:
-    if op == "nor_conv_3x3":
-        return w.conv(w.relu(x), c, 3)
-    if op == "nor_conv_1x1":
-        return w.conv(w.relu(x), c, 1)
-    if op == "avg_pool_3x3":
-        return w.pool("AveragePool", x, 3, 1, 1)
-    return x
-
-
-def _reduction(w: IRWriter, x: TensorRef, cout: int) -> TensorRef:
-    block = w.conv(w.relu(w.conv(w.relu(x), cout, 3, stride=2)), cout, 3)
-    shortcut = w.conv(w.pool("AveragePool", x, 2, 2, 0), cout, 1, bias=False)
-    return w.add(shortcut, block)

@@ -9,7 +9,8 @@ import torch
 
 from predictor.ir.onnx_import import ir_from_onnx
 from predictor.spaces import InvalidSpecError, get_space
-from predictor.spaces.fbnet import CHOICE_NAMES, LAYER_SHAPES, NUM_LAYERS
+from predictor.spaces.datafiles import load_reference_archs
+from predictor.spaces.fbnet import CHOICE_NAMES, LAYER_SHAPES, NUM_LAYERS, write_ir
 
 from .conftest import MEASURED_DATA
 
@@ -56,6 +57,22 @@ def test_to_ir_equals_import_random_samples() -> None:
     archs = ["8" * 22, "0" * 22, "7" * 22, "5" * 22] + [SPACE.sample(rng) for _ in range(5)]
     for arch in archs:
         assert SPACE.to_ir(arch) == ir_from_onnx(SPACE.to_onnx(arch)), arch
+
+
+def test_to_ir_equals_the_written_reference() -> None:
+    rng = random.Random(31)
+    archs = [c * NUM_LAYERS for c in "012345678"] + load_reference_archs()["fbnet"]
+    archs += [SPACE.sample(rng) for _ in range(300)]
+    for arch in archs:
+        ir = SPACE.to_ir(arch)
+        assert ir == write_ir(arch), arch
+        assert ir.name == f"fbnet:{arch}"
+
+
+def test_equal_nodes_are_one_shared_object() -> None:
+    rng = random.Random(3)
+    nodes = [n for _ in range(20) for n in SPACE.to_ir(SPACE.sample(rng)).nodes]
+    assert len({id(n) for n in nodes}) == len(set(nodes)) < len(nodes) / 5
 
 
 def test_forward_output_is_cifar100_logits() -> None:

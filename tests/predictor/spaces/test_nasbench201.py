@@ -9,7 +9,15 @@ import torch
 
 from predictor.ir.onnx_import import ir_from_onnx
 from predictor.spaces import InvalidSpecError
-from predictor.spaces.nasbench201 import OPS, NasBench201, format_arch, live_edges, parse_arch
+from predictor.spaces.datafiles import load_reference_archs
+from predictor.spaces.nasbench201 import (
+    OPS,
+    NasBench201,
+    format_arch,
+    live_edges,
+    parse_arch,
+    write_ir,
+)
 
 from .conftest import MEASURED_DATA
 
@@ -104,6 +112,20 @@ def test_to_ir_equals_import_random_samples() -> None:
     for _ in range(8):
         arch = SPACE.sample(rng)
         assert SPACE.to_ir(arch) == ir_from_onnx(SPACE.to_onnx(arch)), arch
+
+
+def test_to_ir_equals_the_written_reference() -> None:
+    archs = EDGE_CASES + load_reference_archs()["nasbench201"] + SPACE.all_archs()[::37]
+    for arch in archs:
+        ir = SPACE.to_ir(arch)
+        assert ir == write_ir(arch), arch
+        assert ir.name == f"nasbench201:{arch}"
+
+
+def test_equal_nodes_are_one_shared_object() -> None:
+    rng = random.Random(3)
+    nodes = [n for _ in range(20) for n in SPACE.to_ir(SPACE.sample(rng)).nodes]
+    assert len({id(n) for n in nodes}) == len(set(nodes)) < len(nodes) / 5
 
 
 def test_macs_spread_and_order() -> None:
