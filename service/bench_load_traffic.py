@@ -2,8 +2,9 @@
 
 Each client runs every operation once, then loops until the deadline, picking one at a time by
 weight: a single-model prediction, a batch prediction, an ONNX upload (a fixed set of files:
-new at first, then deduplicated), a job cycle (a client enqueues a job, the device's agent
-leases it, heartbeats and completes it with a measurement) or a measurement upload. Every
+new at first, then deduplicated), a job cycle (a client enqueues a job for an uploaded
+model, the device's agent leases it, downloads its ONNX, heartbeats and completes it with a
+measurement) or a measurement upload. Every
 request is timed and recorded under its route; any status >= 400 and any transport error counts
 as an error.
 """
@@ -54,6 +55,7 @@ class Recorder:
     error_routes: Counter[str] = field(default_factory=Counter)
     predictions: int = 0
     keys: itertools.count[int] = field(default_factory=itertools.count)
+    uploaded: list[str] = field(default_factory=list)  # ids of ONNX models stored so far
 
     async def send(self, route: str, request: Awaitable[httpx.Response]) -> httpx.Response | None:
         """Time one request; record its latency, or its error status / transport error."""
@@ -138,22 +140,30 @@ class Client:
         headers = {**self.client_auth, "Content-Type": "application/octet-stream"}
         data = self.rng.choice(self.traffic.onnx_files)
         post = self.http.post(f"{API}/models", content=data, headers=headers)
-        await self.rec.send("POST /models (ONNX)", post)
+        response = await self.rec.send("POST /models (ONNX)", post)
+        if response is not None and response.json()["id"] not in self.rec.uploaded:
+            self.rec.uploaded.append(response.json()["id"])
 
     def _agent(self) -> tuple[str, dict[str, str]]:
         device = self.rng.choice(list(self.traffic.agent_tokens))
         return device, {"Authorization": f"Bearer {self.traffic.agent_tokens[device]}"}
 
     async def job_cycle(self) -> None:
-        """Enqueue a job, then lease, heartbeat and complete one as the device's agent."""
+        """Enqueue a job, then lease one, download its ONNX, heartbeat and complete it."""
+        if not self.rec.uploaded:  # jobs are for uploaded models (agents download the ONNX)
+            await self.upload_onnx()
+            if not self.rec.uploaded:
+                return
         device, agent = self._agent()
-        enqueue = {"device": device, "model_ids": [self.rng.choice(self.traffic.model_ids)]}
+        enqueue = {"device": device, "model_ids": [self.rng.choice(self.rec.uploaded)]}
         post = self.http.post(f"{API}/jobs", json=enqueue, headers=self.client_auth)
         await self.rec.send("POST /jobs", post)
         lease = self.http.post(f"{API}/jobs/lease", json={"device": device}, headers=agent)
         leased = await self.rec.send("POST /jobs/lease", lease)
         jobs = leased.json()["jobs"] if leased is not None else []
         for job in jobs:
+            onnx = self.http.get(f"{API}/models/{job['model_id']}/onnx", headers=agent)
+            await self.rec.send("GET /models/{id}/onnx", onnx)
             url = f"{API}/jobs/{job['id']}"
             beat = self.http.post(f"{url}/heartbeat", json={}, headers=agent)
             await self.rec.send("POST /jobs/{id}/heartbeat", beat)

@@ -16,6 +16,7 @@ ROUTES = {
     "POST /models (ONNX)",
     "POST /jobs",
     "POST /jobs/lease",
+    "GET /models/{id}/onnx",
     "POST /jobs/{id}/heartbeat",
     "POST /jobs/{id}/complete",
     "POST /measurements",
@@ -43,7 +44,7 @@ def test_short_load_run_has_no_errors_and_reports_every_route(db_url: str) -> No
     assert result["errors"] == {"total": 0, "by_status": {}, "by_route": {}}
     assert set(result["routes"]) == ROUTES and len(WEIGHTS) == 5
     for figures in result["routes"].values():
-        assert figures["requests"] >= 3  # each client sends each operation at least once
+        assert figures["requests"] >= 1  # each client starts with one of each operation
         assert 0 < figures["p50_ms"] <= figures["p99_ms"]
     assert result["requests"] == sum(r["requests"] for r in result["routes"].values())
     assert result["predictions_per_s"] > 0 and result["requests_per_s"] > 0
