@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from service.bench_api import (
     seed_database,
     train_quick,
 )
-from service.bench_load_traffic import API, Recorder, Traffic, drive
+from service.bench_load_traffic import API, WEIGHTS, Recorder, Traffic, drive
 from service.core.db import Database
 from service.crud.tokens import create_token
 from service.migrate import upgrade
@@ -53,6 +53,7 @@ class LoadConfig:
     batch_size: int = 100
     agent_devices: int = 4
     device_column: str = "gold_6240"
+    mix: dict[str, int] = field(default_factory=lambda: dict(WEIGHTS))
 
 
 def _require_empty(db: Database) -> None:
@@ -103,7 +104,8 @@ def prepare(cfg: LoadConfig, data_dir: Path, url: str) -> tuple[Traffic, dict[st
         db.dispose()
     space = get_space(SPACE)
     files = [space.to_onnx(arch) for arch, _ in rows[cfg.train_archs + cfg.models :]]
-    traffic = Traffic(client_token, agents, DEVICE, ids, files, min(cfg.batch_size, len(ids)))
+    batch = min(cfg.batch_size, len(ids))
+    traffic = Traffic(client_token, agents, DEVICE, ids, files, batch, dict(cfg.mix))
     return traffic, {"seed_s": seeded_s, "train_s": trained_s}
 
 
@@ -119,21 +121,42 @@ async def _warm(urls: list[str], traffic: Traffic, per_url: int) -> None:
             response.raise_for_status()
 
 
-def _cpu_seconds(processes: list[psutil.Process]) -> float:
-    total = 0.0
+def _cpu_by_pid(processes: list[psutil.Process]) -> dict[int, float]:
+    """User + system CPU seconds of each process still alive."""
+    seconds = {}
     for proc in processes:
         try:
             times = proc.cpu_times()
         except psutil.Error:  # exited meanwhile
             continue
-        total += times.user + times.system
-    return total
+        seconds[proc.pid] = times.user + times.system
+    return seconds
 
 
 def _postgres_processes() -> list[psutil.Process]:
-    return [
-        p for p in psutil.process_iter(["name"]) if (p.info["name"] or "").startswith("postgres")
-    ]
+    return [p for p in psutil.process_iter(["name"]) if str(p.info["name"]).startswith("postgres")]
+
+
+class CpuMeter:
+    """CPU seconds used since creation by this process's children and by every PostgreSQL
+    process (those started meanwhile count whole; those that exit meanwhile are missed)."""
+
+    def __init__(self) -> None:
+        self._servers = _cpu_by_pid(psutil.Process().children(recursive=True))
+        self._postgres = _cpu_by_pid(_postgres_processes())
+        self._own = time.process_time()
+
+    def used(self) -> dict[str, float]:
+        """CPU seconds since creation: servers, PostgreSQL (machine-wide), this process."""
+        servers = _cpu_by_pid(psutil.Process().children(recursive=True))
+        postgres = _cpu_by_pid(_postgres_processes())
+        return {
+            "servers": sum(v - self._servers.get(pid, 0.0) for pid, v in servers.items()),
+            "postgres_all_processes": sum(
+                v - self._postgres.get(pid, 0.0) for pid, v in postgres.items()
+            ),
+            "load_clients": time.process_time() - self._own,
+        }
 
 
 def summarize(rec: Recorder, elapsed_s: float) -> dict[str, Any]:
@@ -185,19 +208,13 @@ def _row_counts(url: str) -> dict[str, int]:
 def _traffic_phase(cfg: LoadConfig, urls: list[str], traffic: Traffic) -> dict[str, Any]:
     """Warm up, then drive the clients while sampling CPU use and load average."""
     asyncio.run(_warm(urls, traffic, per_url=2 * cfg.workers))
-    servers = psutil.Process().children(recursive=True)
-    postgres = _postgres_processes()
-    before = (_cpu_seconds(servers), _cpu_seconds(postgres), time.process_time())
+    meter = CpuMeter()
     load_before = os.getloadavg()
     started = time.perf_counter()
     rec = asyncio.run(drive(urls, traffic, cfg.clients, cfg.seconds))
     elapsed = time.perf_counter() - started
     result = summarize(rec, elapsed)
-    result["cpu_s"] = {
-        "servers": _cpu_seconds(servers) - before[0],
-        "postgres_all_processes": _cpu_seconds(postgres) - before[1],
-        "load_clients": time.process_time() - before[2],
-    }
+    result["cpu_s"] = meter.used()
     result["loadavg"] = {"before": load_before, "after": os.getloadavg()}
     return result
 

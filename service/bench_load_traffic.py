@@ -44,6 +44,24 @@ class Traffic:
     model_ids: list[str]
     onnx_files: list[bytes]
     batch_size: int = 100
+    weights: dict[str, int] = field(default_factory=lambda: dict(WEIGHTS))
+
+
+def parse_mix(text: str) -> dict[str, int]:
+    """``"predict_single=50,job_cycle=20"`` -> weights (operations left out get weight 0).
+
+    Raises:
+        ValueError: unknown operation or a weight that is not a non-negative integer.
+    """
+    weights = dict.fromkeys(WEIGHTS, 0)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        op, _, weight = part.partition("=")
+        if op not in WEIGHTS or not weight.isdigit():
+            raise ValueError(f"bad mix entry {part!r}: use OP=INT with OP one of {list(WEIGHTS)}")
+        weights[op] = int(weight)
+    if not any(weights.values()):
+        raise ValueError(f"mix {text!r} gives every operation weight 0")
+    return weights
 
 
 @dataclass
@@ -111,7 +129,8 @@ class Client:
 
     async def run(self, deadline: float) -> None:
         """Send operations until ``deadline`` (``time.monotonic``)."""
-        ops, weights = list(WEIGHTS), list(WEIGHTS.values())
+        ops = [op for op, weight in self.traffic.weights.items() if weight > 0]
+        weights = [self.traffic.weights[op] for op in ops]
         for op in ops:  # every operation once, so even a short run covers every route
             await getattr(self, op)()
         while time.monotonic() < deadline:

@@ -154,6 +154,9 @@ def bench_load(
     models: int = typer.Option(1000, help="Stored NB201 models the predictions draw from."),
     train_archs: int = typer.Option(300, help="Measured NB201 latencies the predictor trains on."),
     onnx_files: int = typer.Option(12, help="Distinct exported ONNX files the clients upload."),
+    mix: str | None = typer.Option(
+        None, help="Operation weights, e.g. predict_single=1 (default: the standard mix)."
+    ),
     data: str | None = typer.Option(None, help="NAS-Bench-201 latency table (default: shared)."),
     json_out: str | None = typer.Option(None, "--json", help="Write the figures here."),
 ) -> None:
@@ -163,6 +166,12 @@ def bench_load(
 
     from service.bench_api import default_table
     from service.bench_load import LoadConfig, run_load
+    from service.bench_load_traffic import WEIGHTS, parse_mix
+
+    try:
+        weights = parse_mix(mix) if mix else dict(WEIGHTS)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--mix") from exc
 
     cfg = LoadConfig(
         data=Path(data) if data else default_table(),
@@ -174,6 +183,7 @@ def bench_load(
         models=models,
         train_archs=train_archs,
         onnx_files=onnx_files,
+        mix=weights,
     )
     text = json.dumps(run_load(cfg), indent=2)
     if json_out:
