@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import SQLAlchemyError
 
 from service import __version__
+from service.api.responses import AUTHENTICATED
 from service.api.routes import (
     devices,
     health,
@@ -42,7 +43,7 @@ def _default_loader() -> PredictorLoader:
 
 def api_router() -> APIRouter:
     """All ``/api/v1`` routes."""
-    router = APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX, responses=AUTHENTICATED)
     for module in (models, devices, predictions, jobs, measurements, predictors, reports):
         router.include_router(_with_summaries(module.router))
     return router

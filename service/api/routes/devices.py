@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from service.api.deps import Anyone, State, check_device_scope, usable_device
+from service.api.responses import errors
 from service.core.errors import Forbidden
 from service.crud import devices as device_crud
 from service.schemas import DeviceIn, DeviceOut
@@ -12,7 +13,12 @@ from service.schemas import DeviceIn, DeviceOut
 router = APIRouter(prefix="/devices", tags=["devices"])
 
 
-@router.post("", response_model=DeviceOut, status_code=201)
+@router.post(
+    "",
+    response_model=DeviceOut,
+    status_code=201,
+    responses={200: {"model": DeviceOut, "description": "Updated."}},
+)
 def upsert_device(body: DeviceIn, state: State, principal: Anyone, response: Response) -> DeviceOut:
     """Register a device, or update it (201 created, 200 updated)."""
     if principal.scope == "client":
@@ -32,7 +38,7 @@ def list_devices(state: State, _principal: Anyone) -> list[DeviceOut]:
         return [DeviceOut.model_validate(d) for d in device_crud.list_all(session)]
 
 
-@router.get("/{name}", response_model=DeviceOut)
+@router.get("/{name}", response_model=DeviceOut, responses=errors(404))
 def get_device(name: str, state: State, principal: Anyone) -> DeviceOut:
     """Get one device."""
     with state.db.session() as session:

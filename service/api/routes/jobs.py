@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from service.api.deps import Agent, Anyone, Client, State, check_device_scope, usable_device
+from service.api.responses import errors
 from service.crud import devices as device_crud
 from service.crud import jobs as job_crud
 from service.crud import measurements as measurement_crud
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 JobId = Annotated[int, Path(ge=1, le=INT32_MAX)]
 
 
-@router.post("", response_model=JobList, status_code=201)
+@router.post("", response_model=JobList, status_code=201, responses=errors(404))
 def enqueue_jobs(body: JobsIn, state: State, principal: Client) -> JobList:
     """Queue measurement jobs (an open job for the same device and model is reused)."""
     with state.db.session(write=True) as session:
@@ -67,7 +68,7 @@ def list_jobs(
         return JobList(jobs=[JobOut.model_validate(j) for j in jobs])
 
 
-@router.get("/{job_id}", response_model=JobDetail)
+@router.get("/{job_id}", response_model=JobDetail, responses=errors(404))
 def get_job(job_id: JobId, state: State, principal: Anyone) -> JobDetail:
     """Get a job; once done it includes its measurement."""
     with state.db.session() as session:
@@ -80,7 +81,7 @@ def get_job(job_id: JobId, state: State, principal: Anyone) -> JobDetail:
         return detail
 
 
-@router.post("/lease", response_model=JobList)
+@router.post("/lease", response_model=JobList, responses=errors(404))
 def lease_jobs(body: LeaseIn, state: State, principal: Agent) -> JobList:
     """Lease queued jobs of one device (expired leases are requeued first)."""
     seconds = body.lease_seconds or state.settings.job_lease_seconds
@@ -99,7 +100,7 @@ def _own_job(state: AppState, principal: Principal, job_id: int) -> Job:
     return job
 
 
-@router.post("/{job_id}/heartbeat", response_model=JobOut)
+@router.post("/{job_id}/heartbeat", response_model=JobOut, responses=errors(404, 409))
 def heartbeat(job_id: JobId, body: HeartbeatIn, state: State, principal: Agent) -> JobOut:
     """Extend a job's lease (409 when the lease was lost)."""
     _own_job(state, principal, job_id)
@@ -110,7 +111,7 @@ def heartbeat(job_id: JobId, body: HeartbeatIn, state: State, principal: Agent) 
         return JobOut.model_validate(job)
 
 
-@router.post("/{job_id}/complete", response_model=CompleteOut)
+@router.post("/{job_id}/complete", response_model=CompleteOut, responses=errors(404, 409))
 def complete(job_id: JobId, body: MeasurementIn, state: State, principal: Agent) -> CompleteOut:
     """Complete a job with its measurement (idempotent by idempotency_key)."""
     _own_job(state, principal, job_id)
@@ -119,7 +120,7 @@ def complete(job_id: JobId, body: MeasurementIn, state: State, principal: Agent)
         return CompleteOut(job=JobOut.model_validate(job), measurement_id=measurement.id)
 
 
-@router.post("/{job_id}/fail", response_model=JobOut)
+@router.post("/{job_id}/fail", response_model=JobOut, responses=errors(404, 409))
 def fail(job_id: JobId, body: FailIn, state: State, principal: Agent) -> JobOut:
     """Report a failed job (requeued when retryable and attempts remain)."""
     _own_job(state, principal, job_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response
 
 from service.api.deps import Agent, Client, State, usable_device
+from service.api.responses import errors
 from service.crud import devices as device_crud
 from service.crud import measurements as measurement_crud
 from service.crud import models as model_crud
@@ -13,7 +14,15 @@ from service.schemas import INT32_MAX, MeasurementCreated, MeasurementIn, Measur
 router = APIRouter(prefix="/measurements", tags=["measurements"])
 
 
-@router.post("", response_model=MeasurementCreated, status_code=201)
+@router.post(
+    "",
+    response_model=MeasurementCreated,
+    status_code=201,
+    responses={
+        200: {"model": MeasurementCreated, "description": "Duplicate idempotency key."},
+        **errors(404),
+    },
+)
 def upload_measurement(
     body: MeasurementIn, state: State, principal: Agent, response: Response
 ) -> MeasurementCreated:

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from service.api.deps import Anyone, Client, State
+from service.api.responses import errors
 from service.core.errors import NotFound, PayloadTooLarge, Unprocessable
 from service.crud import models as model_crud
 from service.ingest import ingest_onnx
@@ -78,7 +79,13 @@ async def _multipart_file(request: Request, body: bytes) -> bytes:
         await form.close()
 
 
-@router.post("", response_model=ModelOut, status_code=201, openapi_extra=_UPLOAD_DOC)
+@router.post(
+    "",
+    response_model=ModelOut,
+    status_code=201,
+    openapi_extra=_UPLOAD_DOC,
+    responses={200: {"model": ModelOut, "description": "Already stored."}},
+)
 async def upload_model(
     request: Request,
     state: State,
@@ -101,7 +108,7 @@ async def upload_model(
     return ModelOut.model_validate(model)
 
 
-@router.get("/{model_id}", response_model=ModelOut)
+@router.get("/{model_id}", response_model=ModelOut, responses=errors(404))
 def get_model(model_id: str, state: State, _principal: Anyone) -> ModelOut:
     """Get a model's static features."""
     with state.db.session() as session:
@@ -111,7 +118,7 @@ def get_model(model_id: str, state: State, _principal: Anyone) -> ModelOut:
 @router.get(
     "/{model_id}/onnx",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={200: {"content": {"application/octet-stream": {}}}, **errors(404)},
 )
 def get_model_onnx(model_id: str, state: State, _principal: Anyone) -> Response:
     """Download a model's ONNX bytes."""

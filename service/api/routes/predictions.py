@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from service.api.deps import Client, State
+from service.api.responses import errors
 from service.schemas import PredictionsIn, PredictionsOut
 from service.scoring import predict
 
 router = APIRouter(prefix="/predictions", tags=["predictions"])
 
 
-@router.post("", response_model=PredictionsOut)
+@router.post("", response_model=PredictionsOut, responses=errors(404, 409))
 def create_predictions(body: PredictionsIn, state: State, _principal: Client) -> Response:
     """Predict metrics for up to 1,000 models or specs on one device."""
     # The body is serialized by service.scoring (a Response skips FastAPI's re-validation);

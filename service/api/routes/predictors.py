@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from service.api.deps import Admin, Client, State
+from service.api.responses import errors
 from service.crud import predictors as predictor_crud
 from service.schemas import INT32_MAX, PredictorOut, TrainIn, TrainRequestOut
 from service.training import start_training
@@ -33,7 +34,7 @@ def train(body: TrainIn, request: Request, state: State, _principal: Admin) -> T
     return out
 
 
-@router.get("/train/{request_id}", response_model=TrainRequestOut)
+@router.get("/train/{request_id}", response_model=TrainRequestOut, responses=errors(404))
 def get_train_request(
     request_id: Annotated[int, Path(ge=1, le=INT32_MAX)], state: State, _principal: Client
 ) -> TrainRequestOut:
@@ -42,7 +43,7 @@ def get_train_request(
         return TrainRequestOut.model_validate(predictor_crud.get_train_request(session, request_id))
 
 
-@router.post("/{version}/activate", response_model=PredictorOut)
+@router.post("/{version}/activate", response_model=PredictorOut, responses=errors(404))
 def activate(version: str, state: State, _principal: Admin, response: Response) -> PredictorOut:
     """Make a version the active one (replicas pick it up within seconds)."""
     with state.db.session(write=True) as session:
