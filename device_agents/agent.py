@@ -93,6 +93,8 @@ class Agent:
             self.stop.wait(self.poll_interval_s)
         self.flush_spool()
         while not self.stop.is_set():
+            if len(self.spool):  # results left by an outage go up as soon as the server is back
+                self.flush_spool()
             try:
                 jobs = self.client.lease(self.device, 1, self.lease_seconds)
             except ServerUnavailableError as exc:
@@ -139,9 +141,10 @@ class Agent:
             except ProfileCancelledError:
                 self._fail(job, "agent stopping; job released", retryable=True)
                 return
+        if heartbeat.lease_lost.is_set():
+            logger.warning("job %s: lease lost while measuring; completing it if open", job.id)
         measurement = self.build_measurement(job.model_id, key, result)
-        job_id = None if heartbeat.lease_lost.is_set() else job.id
-        entry = SpoolEntry(job_id=job_id, measurement=measurement)
+        entry = SpoolEntry(job_id=job.id, measurement=measurement)
         self.spool.put(entry)
         self._upload(entry)
 
@@ -192,8 +195,7 @@ class Agent:
                     self.client.complete(entry.job_id, entry.measurement)
                     self.completed += 1
                 except LeaseLostError:
-                    logger.warning("job %s: lease lost; uploading as a measurement", entry.job_id)
-                    self.client.upload(entry.measurement)
+                    self._upload_late(entry.job_id, entry.measurement)
             else:
                 self.client.upload(entry.measurement)
         except ServerUnavailableError as exc:
@@ -205,6 +207,22 @@ class Agent:
             return True
         self.spool.remove(key)
         return True
+
+    def _upload_late(self, job_id: int, measurement: Measurement) -> None:
+        """A result for a job that finished without it (another agent's result completed it
+        after a lease expiry, or it failed): dropped when the job is done, so that each job keeps
+        exactly one measurement; otherwise (failed job, or its state unknown) kept as a plain
+        measurement."""
+        try:
+            status = self.client.job(job_id).status
+        except ApiError as exc:
+            logger.warning("job %s: state unknown (%s); uploading as a measurement", job_id, exc)
+            status = "unknown"
+        if status == "done":
+            logger.warning("job %s: already completed by another agent; result dropped", job_id)
+            return
+        logger.warning("job %s is %s; uploading the result as a measurement", job_id, status)
+        self.client.upload(measurement)
 
     def _reject(self, key: str) -> None:
         rejected = Path(self.spool.directory) / "rejected"

@@ -129,6 +129,10 @@ class AgentClient:
         response = self._request("POST", f"/jobs/{job_id}/heartbeat", {}, retry=False)
         return Job.model_validate(response.json())
 
+    def job(self, job_id: int) -> Job:
+        """Read a job's current state."""
+        return Job.model_validate(self._request("GET", f"/jobs/{job_id}").json())
+
     def complete(self, job_id: int, measurement: Measurement) -> int:
         """Complete a job with its measurement; returns the measurement id (idempotent)."""
         body = measurement.model_dump(mode="json")

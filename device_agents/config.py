@@ -41,7 +41,7 @@ class AgentSettings(BaseSettings):
     server: str = "http://127.0.0.1:8000"
     token: str = ""
     spool_dir: Path = Path.home() / ".cache" / "perfloop" / "agent-spool"
-    lease_seconds: int = Field(default=120, ge=10, le=86400)
+    lease_seconds: int = Field(default=120, ge=2, le=86400)
     heartbeat_interval_s: float = Field(default=20.0, gt=0)
     poll_interval_s: float = Field(default=5.0, gt=0)
     http_timeout_s: float = Field(default=30.0, gt=0)

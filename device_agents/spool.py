@@ -27,6 +27,10 @@ class SpoolEntry(BaseModel):
 class Spool:
     """A directory of pending results.
 
+    One agent per directory: a ``.tmp`` file found on start is the unfinished write of an agent
+    that was killed before the result was durable (its job is measured again after the lease
+    expires), so it is deleted.
+
     Args:
         directory: Where the files live (created when missing).
     """
@@ -34,6 +38,9 @@ class Spool:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
+        for partial in self.directory.glob("*.tmp"):
+            logger.warning("removing unfinished spool write %s", partial)
+            partial.unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path:
         if "/" in key or key.startswith("."):

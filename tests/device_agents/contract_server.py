@@ -87,6 +87,10 @@ def create_contract_app(state: State) -> FastAPI:
                     break
         return {"jobs": leased}
 
+    @app.get("/api/v1/jobs/{job_id}")
+    async def get_job(job_id: int) -> Any:
+        return state.jobs[job_id]
+
     @app.post("/api/v1/jobs/{job_id}/heartbeat")
     async def heartbeat(job_id: int) -> Any:
         job = state.jobs[job_id]

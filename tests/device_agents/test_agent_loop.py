@@ -180,6 +180,22 @@ def test_lost_lease_uploads_the_result_as_a_plain_measurement(
     assert state.jobs[job]["status"] == "queued"
 
 
+def test_result_of_a_job_completed_by_another_agent_is_dropped(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    state = server.state
+    job = state.add_job("dev1", _add_model(state, small_cnn()))
+
+    def taken() -> None:  # the lease expired and another agent's result completed the job
+        state.jobs[job]["status"] = "done"
+
+    runner = HookedRunner("ort-cpu", isolate=False)
+    runner.after = taken
+    agent = _agent(server, tmp_path, runner=runner)
+    agent.process(agent.client.lease("dev1")[0])
+    assert state.measurements == [] and len(agent.spool) == 0  # one measurement per job
+
+
 def test_heartbeats_extend_the_lease_while_measuring(server: ServerThread, tmp_path: Path) -> None:
     state = server.state
     state.add_job("dev1", _add_model(state, small_cnn()))

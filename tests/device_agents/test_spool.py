@@ -59,3 +59,11 @@ def test_measurement_needs_a_value() -> None:
             measurement_kind="measured",
             environment=env,
         )
+
+
+def test_a_write_cut_by_a_kill_is_removed_on_start(tmp_path: Path) -> None:
+    Spool(tmp_path).put(SpoolEntry(job_id=1, measurement=_measurement("k1")))
+    (tmp_path / "k2.tmp").write_bytes(b'{"job_id": 2, "measu')  # killed mid-write
+    spool = Spool(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k1.json"]
+    assert [e.measurement.idempotency_key for e in spool.pending()] == ["k1"]
