@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from predictor.api import Sample
+from service.core.locks import exclusive
 from service.crud import measurements as measurement_crud
 from service.crud import predictors as predictor_crud
 from service.state import AppState
@@ -45,7 +46,19 @@ def training_samples(state: AppState) -> list[Sample]:
 
 
 def run_training(state: AppState, trainer: Trainer, request_id: int, activate: bool) -> None:
-    """Train on all measurements, register a candidate (and activate it when asked)."""
+    """Train on all measurements, register a candidate (and activate it when asked).
+
+    Runs only while holding the trainer lock (like ``perfloop worker``); when another trainer
+    holds it, the request stays queued for the worker.
+    """
+    with exclusive(state.db.engine, "trainer") as mine:
+        if not mine:
+            logger.info("another trainer is running; request %s stays queued", request_id)
+            return
+        _run_claimed(state, trainer, request_id, activate)
+
+
+def _run_claimed(state: AppState, trainer: Trainer, request_id: int, activate: bool) -> None:
     with state.db.session(write=True) as session:
         if not predictor_crud.claim_train_request(session, request_id):
             logger.info("training request %s was claimed by another trainer", request_id)

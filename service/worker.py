@@ -74,6 +74,32 @@ def claim_request(state: AppState) -> tuple[int, dict[str, Any]] | None:
         return row.id, dict(row.params)
 
 
+#: The error recorded on a training request whose trainer died while running it.
+INTERRUPTED = "interrupted: the trainer stopped while running it (killed?)"
+
+
+def recover_interrupted(state: AppState) -> int:
+    """Requeue training requests left ``running`` by a trainer that died mid-round.
+
+    Call only while holding the trainer lock: every trainer runs requests only under that lock
+    and a dead holder releases it, so no request is really running when this process holds it.
+    A request is requeued once (its ``error`` says why); interrupted again, it is failed, so a
+    request that kills its trainer (out of memory, say) is not retried forever.
+
+    Returns:
+        How many requests were recovered.
+    """
+    with state.db.session(write=True) as session:
+        rows = session.scalars(select(TrainRequest).where(TrainRequest.status == "running")).all()
+        for row in rows:
+            again = row.error is not None and row.error.startswith(INTERRUPTED)
+            logger.warning("training request %s was %s", row.id, INTERRUPTED)
+            row.status = "failed" if again else "queued"
+            row.error = f"{INTERRUPTED} twice; not retried" if again else INTERRUPTED
+            row.finished_at = utcnow() if again else None
+        return len(rows)
+
+
 def auto_request(state: AppState) -> int:
     """Record an automatic training request, already running; returns its id."""
     with state.db.session(write=True) as session:
@@ -146,6 +172,8 @@ class Worker:
         report = StepReport()
         report.onboarded = onboard(self.state, self.config.onboard_spaces)
         with exclusive(self.state.db.engine, "trainer") as mine:  # one trainer at a time
+            if mine:
+                recover_interrupted(self.state)
             claimed = claim_request(self.state) if mine else None
             if mine and claimed is None and self.due():
                 self._attempted = max_measurement_id(self.state)

@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from service.core.config import Settings
+from service.core.locks import exclusive
 from service.crud import predictors as predictor_crud
 from service.models import Job, Model, TrainRequest
 from service.onboarding import REFERENCE_PRIORITY, onboard
 from service.planner import PLANNED_PRIORITY, PlannerConfig, plan
 from service.state import AppState
-from service.worker import Worker, WorkerConfig, claim_request
+from service.worker import INTERRUPTED, Worker, WorkerConfig, claim_request, recover_interrupted
 from tests.service.factories import make_device, make_measurement, make_model
 from tests.service.predictors import load_linear, write_artifact
 
@@ -79,3 +80,32 @@ def test_worker_does_not_train_before_a_device_has_enough_rows(state: AppState) 
     assert not worker.due()
     report = worker.step()
     assert report.trained is None
+
+
+def test_a_request_left_running_by_a_dead_trainer_is_requeued_once(state: AppState) -> None:
+    with state.db.session(write=True) as session:
+        request_id = predictor_crud.create_train_request(session, {"quick": True}).id
+    for _ in range(2):  # claimed, then the trainer is killed mid-round
+        assert claim_request(state) == (request_id, {"quick": True})
+        assert recover_interrupted(state) == 1
+        with state.db.session() as session:
+            row = predictor_crud.get_train_request(session, request_id)
+            status, error, finished = row.status, row.error, row.finished_at
+        assert error is not None and error.startswith(INTERRUPTED)
+    assert status == "failed" and "not retried" in str(error) and finished is not None
+    assert recover_interrupted(state) == 0
+
+
+def test_a_worker_step_recovers_only_while_holding_the_trainer_lock(state: AppState) -> None:
+    with state.db.session(write=True) as session:
+        request_id = predictor_crud.create_train_request(session, {}).id
+    assert claim_request(state) is not None
+    worker = Worker(state, WorkerConfig(plan=False, onboard_spaces=()))
+    with exclusive(state.db.engine, "trainer"):  # a live trainer holds it: not an orphan
+        worker.step()
+        with state.db.session() as session:
+            assert predictor_crud.get_train_request(session, request_id).status == "running"
+    report = worker.step()  # lock free: requeued, claimed again (no samples: the round fails)
+    with state.db.session() as session:
+        row = predictor_crud.get_train_request(session, request_id)
+    assert report.trained is None and row.status == "failed" and "samples" in str(row.error)
