@@ -6,6 +6,7 @@ from typing import Any
 
 from predictor.ir.schema import GraphIR
 from service.blobstore import sha256_hex
+from service.core.errors import Unprocessable
 from service.crud import models as model_crud
 from service.models import Model
 from service.state import AppState
@@ -22,6 +23,34 @@ def onnx_to_ir(data: bytes, max_bytes: int) -> GraphIR:
     return ir_from_onnx(data, max_bytes=max_bytes)
 
 
+#: Largest value of each graph counter stored in the models table (BIGINT; num_nodes INTEGER).
+_COUNTER_MAX = {
+    "macs": 2**63 - 1,
+    "flops": 2**63 - 1,
+    "params": 2**63 - 1,
+    "model_bytes": 2**63 - 1,
+    "peak_activation_bytes": 2**63 - 1,
+    "num_nodes": 2**31 - 1,
+}
+
+
+def check_storable(graph: GraphIR) -> None:
+    """Refuse a graph whose counters do not fit the database (e.g. 10^21 MACs declared).
+
+    Raises:
+        Unprocessable: a counter outside its column's range (422 naming the counter).
+    """
+    for name, limit in _COUNTER_MAX.items():
+        value = getattr(graph, name)
+        if not 0 <= value <= limit:
+            raise Unprocessable(
+                f"the model's {name} ({value}) is outside 0..{limit}; its declared shapes "
+                "are not those of a network this service can predict",
+                field="model",
+                code="model_out_of_range",
+            )
+
+
 def ingest_onnx(
     state: AppState, data: bytes, *, space: str | None = None, spec: Any = None
 ) -> tuple[Model, bool]:
@@ -31,6 +60,7 @@ def ingest_onnx(
 
     Raises:
         predictor.errors.ModelLoadError: the bytes are not a usable ONNX model.
+        Unprocessable: the model's counters do not fit the database.
     """
     digest = sha256_hex(data)
     with state.db.session() as session:
@@ -38,6 +68,7 @@ def ingest_onnx(
     if existing is not None:
         return existing, False
     graph = onnx_to_ir(data, state.settings.max_model_bytes)
+    check_storable(graph)
     state.blobs.put(data)
     row = model_crud.new_row(digest, len(data), graph, space=space, spec=spec)
     with state.db.session(write=True) as session:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from service.api.deps import State
+from service.api.responses import errors
 from service.core.errors import error_body
 from service.migrate import current_revision, head_revision
 
@@ -20,7 +21,7 @@ def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get("/readyz", response_model=None, responses=errors(503))
 def readyz(state: State) -> dict[str, Any] | JSONResponse:
     """The database is reachable and migrated to head (503 otherwise)."""
     try:

@@ -25,7 +25,7 @@ def huge_constant_of_shape() -> bytes:
     """A few hundred bytes declaring a 10^12-element tensor."""
     shape = numpy_helper.from_array(np.array([10**6, 10**6], dtype=np.int64), "shape")
     node = helper.make_node("ConstantOfShape", ["shape"], ["y"])
-    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b"])  # symbolic dims
     return _model([node], [], [out], [shape])
 
 
@@ -60,6 +60,69 @@ def nested_if(levels: int = 20) -> bytes:
     return model.SerializeToString()
 
 
+def _external(name: str, location: str) -> onnx.TensorProto:
+    """A float tensor whose 4 values claim to live in the file ``location``."""
+    tensor = onnx.TensorProto(name=name, data_type=TensorProto.FLOAT, dims=[4])
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value=location)
+    return tensor
+
+
+def external_constant(location: str) -> bytes:
+    """A Constant node whose value points at a file (read by constant folding if let through)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    constant = helper.make_node("Constant", [], ["c"], value=_external("c", location))
+    return _model([constant, helper.make_node("Add", ["x", "c"], ["y"])], [x], [y], [])
+
+
+def external_in_subgraph() -> bytes:
+    """An If branch whose initializer lives in an external file (not a top-level initializer)."""
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    branch = helper.make_graph(
+        [helper.make_node("Identity", ["w"], ["y"])], "b", [], [out], [_external("w", "w.bin")]
+    )
+    cond = numpy_helper.from_array(np.array(True), "c")
+    node = helper.make_node("If", ["c"], ["y"], then_branch=branch, else_branch=branch)
+    return _model([node], [], [out], [cond])
+
+
+def initializer_claiming(dims: list[int], raw: bytes) -> bytes:
+    """An initializer declaring ``dims`` but carrying only ``raw``."""
+    weight = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=dims, raw_data=raw)
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a"] * len(dims))
+    return _model([helper.make_node("Relu", ["w"], ["y"])], [], [out], [weight])
+
+
+def expand_constant(op: str) -> bytes:
+    """Expand or Tile of a one-element constant to 10^10 elements (constant-folding bomb)."""
+    one = numpy_helper.from_array(np.ones((1, 1), np.float32), "one")
+    shape = numpy_helper.from_array(np.array([10**5, 10**5], dtype=np.int64), "shape")
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a", "b"])
+    return _model([helper.make_node(op, ["one", "shape"], ["y"])], [], [out], [one, shape])
+
+
+def recursive_function() -> bytes:
+    """A model-local function that calls itself (unbounded inlining if let through)."""
+    body = [helper.make_node("F", ["a"], ["b"], domain="local")]
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("local", 1)]
+    function = helper.make_function("local", "F", ["a"], ["b"], body, opsets)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    graph = helper.make_graph([helper.make_node("F", ["x"], ["y"], domain="local")], "r", [x], [y])
+    model = helper.make_model(graph, opset_imports=opsets, functions=[function])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def counters_over_int64(dims: list[int], op: str = "MatMul") -> bytes:
+    """A valid graph whose MACs or activation bytes overflow a BIGINT column."""
+    names = ["x", "b"] if op == "MatMul" else ["x"]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, dims) for n in names]
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["a"] * len(dims))
+    return _model([helper.make_node(op, names, ["y"])], inputs, [out], [])
+
+
 def cases() -> list[tuple[str, bytes]]:
     good = tiny_onnx()
     rng = random.Random(0)
@@ -79,6 +142,16 @@ def cases() -> list[tuple[str, bytes]]:
         ("deep-chain-5000", deep_chain()),
         ("nested-if-20", nested_if()),
         ("oversized", b"\x08\x07" + b"\x00" * 1_100_000),
+        ("external-absolute", external_constant("/etc/passwd")),
+        ("external-traversal", external_constant("../../../../etc/passwd")),
+        ("external-relative", external_constant("weights.bin")),
+        ("external-in-subgraph", external_in_subgraph()),
+        ("initializer-claims-1e12", initializer_claiming([10**6, 10**6], b"\x00" * 16)),
+        ("expand-1e10", expand_constant("Expand")),
+        ("tile-1e10", expand_constant("Tile")),
+        ("recursive-function", recursive_function()),
+        ("macs-1e21", counters_over_int64([10**7, 10**7])),  # was a 500 (BIGINT overflow)
+        ("activation-bytes-over-int64", counters_over_int64([2**62], op="Relu")),
     ]
 
 
