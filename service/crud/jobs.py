@@ -191,15 +191,22 @@ def complete(session: Session, job_id: int, body: MeasurementIn) -> tuple[Job, M
     return job, row
 
 
-def fail(session: Session, job_id: int, reason: str, retryable: bool) -> Job:
+def fail(
+    session: Session, job_id: int, reason: str, retryable: bool, holder: int | None = None
+) -> Job:
     """Record a failed attempt: back to the queue if retryable and attempts remain.
 
+    ``holder`` (None: any, for admins) must hold the lease: an agent whose lease expired and
+    was given to another agent cannot requeue or fail that agent's attempt.
+
     Raises:
-        Conflict: the job is not leased.
+        Conflict: the job is not leased, or leased by someone else.
     """
     job = _lock(session, job_id)
-    if job.status != "leased":
-        raise Conflict(f"job {job_id} is not leased (status {job.status!r})", code="lease_lost")
+    if job.status != "leased" or (holder is not None and job.leased_by != holder):
+        raise Conflict(
+            f"job {job_id} is not leased by this agent (status {job.status!r})", code="lease_lost"
+        )
     job.lease_expires_at = None
     job.leased_by = None
     job.reason = reason

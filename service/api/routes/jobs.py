@@ -124,5 +124,7 @@ def complete(job_id: JobId, body: MeasurementIn, state: State, principal: Agent)
 def fail(job_id: JobId, body: FailIn, state: State, principal: Agent) -> JobOut:
     """Report a failed job (requeued when retryable and attempts remain)."""
     _own_job(state, principal, job_id)
+    holder = None if principal.scope == "admin" else principal.token_id
     with state.db.session(write=True) as session:
-        return JobOut.model_validate(job_crud.fail(session, job_id, body.reason, body.retryable))
+        job = job_crud.fail(session, job_id, body.reason, body.retryable, holder)
+        return JobOut.model_validate(job)

@@ -67,6 +67,19 @@ def test_heartbeat_by_other_holder_conflicts(db: Database) -> None:
         assert job_crud.heartbeat(session, job.id, holder=1, lease_seconds=60).status == "leased"
 
 
+def test_fail_by_an_agent_whose_lease_was_taken_over_conflicts(db: Database) -> None:
+    with db.session(write=True) as session:
+        make_device(session, "dev1")
+        make_job(session, make_model(session).id)
+    with db.session(write=True) as session:
+        (job,) = job_crud.lease(session, "dev1", 1, 60, leased_by=2)  # after 1's lease expired
+    with db.session(write=True) as session, pytest.raises(Conflict):
+        job_crud.fail(session, job.id, "stale agent stopping", retryable=True, holder=1)
+    with db.session(write=True) as session:
+        assert job_crud.get(session, job.id).status == "leased"  # 2's attempt goes on
+        assert job_crud.fail(session, job.id, "busy", retryable=True, holder=2).status == "queued"
+
+
 _LEASER = """
 import sys
 from service.core.db import Database
