@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
+from typer.testing import CliRunner
 
+from perfloop.cli import app as cli_app
 from service.blobstore import BlobStore
-from service.core.config import Settings
+from service.core.config import Settings, get_settings
 from service.core.db import Database
 from service.crud.tokens import create_token
 from service.models import Token
@@ -46,6 +49,40 @@ def test_raw_tokens_never_reach_logs_or_the_database(
         dump = " ".join(str(row) for row in session.execute(text("SELECT * FROM tokens")))
     assert len(hashes) == 3 and all(len(h) == 64 for h in hashes)
     assert not any(raw in dump or raw[4:] in dump for raw in raws)
+
+
+def test_dashboard_login_and_cli_token_create_never_log_the_token(
+    client: TestClient,
+    db: Database,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with db.session(write=True) as session:
+        viewer, agent = create_token(session, "client"), create_token(session, "agent", "dev1")
+    forged = viewer[:-4] + "abcd"
+    pages = []
+    for raw in (viewer, agent, forged):  # 303 + cookie, 403 (agent), 401 (unknown)
+        login = client.post("/dashboard/login", data={"token": raw}, follow_redirects=False)
+        pages.append(login.text)
+        pages.append(client.get("/dashboard/jobs", follow_redirects=False).text)
+        client.post("/dashboard/logout", follow_redirects=False)
+    monkeypatch.setenv("PERFLOOP_DATA_DIR", str(tmp_path / "cli"))
+    monkeypatch.delenv("PERFLOOP_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["token", "create", "--scope", "client"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    printed = result.stdout.strip()
+    assert printed.startswith("plt_")
+    logged = caplog.text + "".join(str(r.__dict__) for r in caplog.records)
+    for raw in (viewer, agent, forged, printed):
+        assert raw not in logged and raw[4:] not in logged
+    for raw in (agent, forged):  # a refused token is not echoed back in the login page
+        assert not any(raw in page for page in pages)
 
 
 @pytest.mark.parametrize(
