@@ -9,8 +9,9 @@ cost basis, MACs) or the static graph features.
 * ``uncertain``: the previous rule: predicted log-std x (1 + log-MAC distance to the nearest
   measured or picked row).
 * ``coverage``: k-center greedy in the embedding (pure diversity, no model output).
-* ``disagree_diverse``: predicted log-std x embedding distance to the nearest measured or picked
-  row (uncertainty-weighted k-center: wide *and* far from what is known).
+* ``disagree_diverse``: member disagreement x embedding distance to the nearest measured or
+  picked row (uncertainty-weighted k-center: wide *and* far from what is known). Disagreement is
+  the predicted log-std above the row-constant noise part: ``sqrt(std^2 - min std^2)``.
 * ``eer``: expected error reduction of a ridge-regression surrogate in the embedding: greedily
   the row whose measurement most lowers the summed predictive variance over the whole pool
   (transductive V-optimal design, rank-one updates, so a batch does not repeat itself).
@@ -112,6 +113,13 @@ def expected_error_reduction(
     return chosen
 
 
+def disagreement(log_std: np.ndarray) -> np.ndarray:
+    """The varying part of a log-std: ``sqrt(std^2 - min std^2)`` (a shared noise term removed)."""
+    var = np.square(log_std)
+    out: np.ndarray = np.sqrt(np.maximum(var - var.min(), 0.0)) + 1e-9
+    return out
+
+
 def pick_uncertain(
     log_std: np.ndarray, log_macs: np.ndarray, pool: np.ndarray, measured: np.ndarray, k: int
 ) -> list[int]:
@@ -152,7 +160,7 @@ def select(
     if strategy == "coverage":
         return weighted_kcenter(emb, pool, measured, k)
     if strategy == "disagree_diverse":
-        return weighted_kcenter(emb, pool, measured, k, weight=log_std)
+        return weighted_kcenter(emb, pool, measured, k, weight=disagreement(log_std))
     if strategy == "eer":
         return expected_error_reduction(emb, pool, measured, k)
     raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")

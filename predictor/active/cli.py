@@ -71,7 +71,6 @@ def bench_active(
 ) -> None:
     """Selection strategies vs random: Spearman and acc_10 against measurement budget."""
     import torch
-    from threadpoolctl import threadpool_limits
 
     from predictor.active.acquire import STRATEGIES
     from predictor.active.bench import ActiveSetup
@@ -86,7 +85,6 @@ def bench_active(
         dict.fromkeys(("random", *_names(strategies, STRATEGIES, STRATEGIES, "--strategies")))
     )
     torch.set_num_threads(1)
-    threadpool_limits(1)  # boosted trees: one OpenMP thread per fit (2 shared cores)
     table, graphs = _load(space, data, QUICK_ROWS if quick else rows)
     train, tests = regime_devices(regime, *_split(PUBLISHED_SPLITS[space], table.devices))
     bench = FewShotBench(

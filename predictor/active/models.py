@@ -17,6 +17,7 @@ from typing import Protocol
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from predictor.active.acquire import standardize
 from predictor.ensemble import LogGaussian, combine_members
@@ -67,13 +68,14 @@ class BaggedTrees:
         x, t = self.features[support], np.log(y_support)
         leaf = max(1, min(20, len(support) // 10))
         logs = np.empty((self.members, len(self.features)))
-        for m in range(self.members):
-            take = rng.integers(0, len(support), len(support))
-            model = HistGradientBoostingRegressor(
-                max_iter=self.max_iter, min_samples_leaf=leaf, random_state=int(seed * 97 + m)
-            )
-            model.fit(x[take], t[take])
-            logs[m] = model.predict(self.features)
+        with threadpool_limits(limits=1, user_api="openmp"):  # small fits: threads only spin
+            for m in range(self.members):
+                take = rng.integers(0, len(support), len(support))
+                model = HistGradientBoostingRegressor(
+                    max_iter=self.max_iter, min_samples_leaf=leaf, random_state=seed * 97 + m
+                )
+                model.fit(x[take], t[take])
+                logs[m] = model.predict(self.features)
         return combine_members(logs, self.noise_floor)
 
     def embedding(self) -> np.ndarray:

@@ -64,9 +64,26 @@ def reach_table(median: Mapping[str, Curve], key: str) -> dict[str, list[dict[st
     return out
 
 
+def paired_wins(mine: Sequence[Curve], base: Sequence[Curve]) -> dict[int, dict[str, int]]:
+    """Budget -> key -> seeds on which ``mine`` beats ``base`` (same seed: same split and start).
+
+    Lower is better for MAPE, higher for the others.
+    """
+    out: dict[int, dict[str, int]] = {}
+    for b in sorted(set.intersection(*(set(c) for c in [*mine, *base]))):
+        out[b] = {}
+        for key in mine[0][b]:
+            sign = -1.0 if key == "mape" else 1.0
+            out[b][key] = sum(
+                sign * (m[b][key] - r[b][key]) > 0 for m, r in zip(mine, base, strict=True)
+            )
+    return out
+
+
 def summarize(runs: Runs, strategies: Sequence[str]) -> dict[str, Any]:
-    """Medians, spreads and budgets-to-reach (overall and per device at the largest budget)."""
-    spread = {s: median_spread(seed_curves(runs, s)) for s in strategies}
+    """Medians, spreads, paired wins and budgets-to-reach (overall and per device at the top)."""
+    per_seed = {s: seed_curves(runs, s) for s in strategies}
+    spread = {s: median_spread(per_seed[s]) for s in strategies}
     median = {s: medians(spread[s]) for s in strategies}
     per_device = {d: {s: mean_curves(list(runs[d][s])) for s in strategies} for d in runs}
     top = max(median["random"])
@@ -79,6 +96,7 @@ def summarize(runs: Runs, strategies: Sequence[str]) -> dict[str, Any]:
     }
     return {
         "overall": spread,
+        "wins_over_random": {s: paired_wins(per_seed[s], per_seed["random"]) for s in strategies},
         "reach": {key: reach_table(median, key) for key in ("spearman", "acc_10")},
         "devices": per_device,
         "device_reach_at_top": device_reach,

@@ -5,6 +5,7 @@ import pytest
 
 from predictor.active.acquire import (
     STRATEGIES,
+    disagreement,
     expected_error_reduction,
     min_sq_distance,
     pick_uncertain,
@@ -86,3 +87,9 @@ def test_select_rejects_unknown_strategy() -> None:
             log_macs=np.ones(3),
             rng=np.random.default_rng(0),
         )
+
+
+def test_disagreement_removes_the_shared_noise() -> None:
+    noise, member = 0.3, np.array([0.0, 0.1, 0.2])
+    d = disagreement(np.sqrt(noise**2 + member**2))
+    assert np.allclose(d, member, atol=1e-6)

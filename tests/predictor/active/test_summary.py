@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from predictor.active.bench import Curve
-from predictor.active.summary import median_spread, reach_table, seed_curves, summarize
+from predictor.active.summary import (
+    median_spread,
+    paired_wins,
+    reach_table,
+    seed_curves,
+    summarize,
+)
 
 
 def _c(values: dict[int, float]) -> Curve:
@@ -43,3 +49,9 @@ def test_summarize_reports_per_device_reach_at_the_largest_budget() -> None:
     out = summarize(RUNS, ["random", "coverage"])
     assert out["device_reach_at_top"]["a"]["spearman"] == {"random": 40, "coverage": 20}
     assert out["reach"]["spearman"]["coverage"][-1]["budget"] == 20
+
+
+def test_paired_wins_count_seeds_and_invert_mape() -> None:
+    wins = paired_wins(seed_curves(RUNS, "coverage"), seed_curves(RUNS, "random"))
+    assert wins[20] == {"spearman": 2, "acc_10": 2, "mape": 2}
+    assert wins[10] == {"spearman": 0, "acc_10": 0, "mape": 0}
