@@ -31,6 +31,18 @@ class _PendingNode:
     name: str
 
 
+#: Attributes as the IR stores them: ``(name, value)`` pairs sorted by name, values hashable.
+FrozenAttrs = tuple[tuple[str, AttrValue], ...]
+
+
+_AttrsIn = Mapping[str, AttrValue | Sequence[int] | Sequence[float]]
+
+
+def freeze_attrs(attrs: _AttrsIn) -> FrozenAttrs:
+    """Attributes in the IR's form (sorted pairs, sequences as tuples)."""
+    return tuple(sorted((k, _freeze_attr(v)) for k, v in attrs.items()))
+
+
 def _freeze_attr(value: AttrValue | Sequence[int] | Sequence[float]) -> AttrValue:
     if isinstance(value, list | tuple):
         return tuple(value)  # type: ignore[return-value]
@@ -67,7 +79,9 @@ class GraphBuilder:
         outputs: Sequence[TensorSpec],
         *,
         weights: Sequence[TensorSpec] = (),
-        attrs: Mapping[str, AttrValue | Sequence[int] | Sequence[float]] | None = None,
+        attrs: Mapping[str, AttrValue | Sequence[int] | Sequence[float]]
+        | FrozenAttrs
+        | None = None,
         dtype: DType | None = None,
         name: str = "",
     ) -> list[TensorRef]:
@@ -79,11 +93,12 @@ class GraphBuilder:
             inputs: activation inputs, in operator order.
             outputs: output tensor specs (from shape inference or a space's own shape code).
             weights: constant inputs (weights, bias, constant operands).
-            attrs: canonical attributes (``kernel_shape``, ``strides``, ``pads``, ...).
+            attrs: canonical attributes (``kernel_shape``, ``strides``, ``pads``, ...), as a
+                mapping or already in :func:`freeze_attrs` form (a tuple, used as it is).
             dtype: compute dtype; defaults to the first input's (or output's) dtype.
             name: original node name (ignored by IR equality).
         """
-        frozen = tuple(sorted((k, _freeze_attr(v)) for k, v in (attrs or {}).items()))
+        frozen = attrs if isinstance(attrs, tuple) else freeze_attrs(attrs) if attrs else ()
         if dtype is None:
             first = self._tensors[inputs[0]] if inputs else (outputs[0] if outputs else None)
             dtype = first.dtype if first is not None else "float32"
@@ -200,6 +215,14 @@ class GraphBuilder:
             peak_activation_bytes=self._peak_activation_bytes(order),
             name=self.name,
         )
+
+    def steps(self, refs: Sequence[TensorRef]) -> tuple[int | None, ...]:
+        """Execution step (node index in the built IR) of each tensor's producer.
+
+        ``None`` for a graph input. Lets a writer find the nodes it wrote for a given layer.
+        """
+        step = {node: i for i, node in enumerate(self._topological_order())}
+        return tuple(None if (p := self._producer[r]) is None else step[p] for r in refs)
 
     def fragment(self, output: TensorRef) -> Fragment:
         """Freeze a one-input, one-output piece of a chain (see :class:`Fragment`).

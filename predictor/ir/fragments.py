@@ -56,11 +56,13 @@ def join_fragments(name: str, fragments: Sequence[Fragment]) -> GraphIR:
     last: int | None = None  # node producing the current chain tensor; None: the graph input
     for f in fragments:
         offset = len(nodes)
-        if last is not None:
-            edges.extend([(last, offset + c) for c in f.input_uses])
-        edges.extend([(offset + p, offset + c) for p, c in f.edges])
-        nodes.extend(f.nodes)
-        unknown.update(f.unknown_ops)
+        if last is not None and f.input_uses:
+            edges += [(last, offset + c) for c in f.input_uses]
+        if f.edges:
+            edges += [(offset + p, offset + c) for p, c in f.edges]
+        nodes += f.nodes
+        if f.unknown_ops:
+            unknown.update(f.unknown_ops)
         if f.output_node is not None:
             last = offset + f.output_node
     return GraphIR(

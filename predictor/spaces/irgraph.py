@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from predictor.ir.builder import GraphBuilder, TensorRef
+from predictor.ir.builder import FrozenAttrs, GraphBuilder, TensorRef, freeze_attrs
 from predictor.ir.fragments import Fragment
 from predictor.ir.schema import AttrValue, DType, GraphIR, TensorSpec
 
@@ -28,14 +28,16 @@ def tspec(shape: tuple[int, ...], dtype: DType = "float32") -> TensorSpec:
 @lru_cache(maxsize=1024)
 def _conv_attrs(
     kernel: tuple[int, ...], stride: tuple[int, ...], pads: tuple[int, ...], groups: int
-) -> Attrs:
-    return {
-        "dilations": (1,) * len(kernel),
-        "groups": groups,
-        "kernel_shape": kernel,
-        "pads": pads,
-        "strides": stride,
-    }
+) -> FrozenAttrs:
+    return freeze_attrs(
+        {
+            "dilations": (1,) * len(kernel),
+            "groups": groups,
+            "kernel_shape": kernel,
+            "pads": pads,
+            "strides": stride,
+        }
+    )
 
 
 def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
@@ -43,8 +45,10 @@ def _pair(value: int | tuple[int, int]) -> tuple[int, int]:
 
 
 @lru_cache(maxsize=256)
-def _pool_attrs(kernel: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int]) -> Attrs:
-    return {"kernel_shape": kernel, "pads": (*pad, *pad), "strides": stride}
+def _pool_attrs(
+    kernel: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int]
+) -> FrozenAttrs:
+    return freeze_attrs({"kernel_shape": kernel, "pads": (*pad, *pad), "strides": stride})
 
 
 def conv_out(size: int, kernel: int, stride: int, pad: int) -> int:
@@ -76,7 +80,7 @@ class IRWriter:
         inputs: tuple[TensorRef, ...],
         out_shape: tuple[int, ...],
         weights: tuple[TensorSpec, ...] = (),
-        attrs: Attrs | None = None,
+        attrs: Attrs | FrozenAttrs | None = None,
         dtype: DType = "float32",
     ) -> TensorRef:
         """Add one single-output node and return its output.
@@ -85,13 +89,14 @@ class IRWriter:
         the earlier output instead, as the TorchScript exporter's common-subexpression
         elimination does (e.g. one ``Relu`` shared by all conv edges leaving a NB201 node).
         """
+        frozen = attrs if isinstance(attrs, tuple) else freeze_attrs(attrs) if attrs else ()
         key = None
         if not weights:
-            key = (op, inputs, tuple(sorted(attrs.items())) if attrs else ())
+            key = (op, inputs, frozen)
             if key in self._memo:
                 return self._memo[key]
         (out,) = self.builder.add_node(
-            op, inputs, (tspec(out_shape, dtype),), weights=weights, attrs=attrs, dtype=None
+            op, inputs, (tspec(out_shape, dtype),), weights=weights, attrs=frozen, dtype=None
         )
         self._shape[out] = out_shape
         self._op[out] = op

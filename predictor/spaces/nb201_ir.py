@@ -14,7 +14,7 @@ import dataclasses
 from functools import lru_cache
 
 from predictor.ir.fragments import Fragment, join_fragments
-from predictor.ir.schema import GraphIR, Node
+from predictor.ir.schema import AttrValue, GraphIR, Node, TensorSpec
 from predictor.spaces.irgraph import IRWriter, TensorRef, tspec
 
 CHANNELS = 16
@@ -25,6 +25,7 @@ INPUT_SHAPE = (1, 3, 32, 32)
 
 #: (target node, source node, op) of one edge that reaches the cell output.
 LiveEdge = tuple[int, int, str]
+_Steps = tuple[tuple[int, int], ...]
 
 #: Cells that between them hold every kind of node a cell can have (Relu, both convs, pool,
 #: Add; Mul of a zero cell), used to pair each stage-0 node with its twin at another stage.
@@ -104,7 +105,7 @@ def _written_cell(edges: tuple[LiveEdge, ...], output_live: bool, stage: int) ->
 
 
 #: What tells the nodes of one cell apart: all its activations have the stage's shape.
-_Kind = tuple[str, tuple[object, ...]]
+_Kind = tuple[str, tuple[tuple[str, AttrValue], ...]]
 
 
 def _kind(node: Node) -> _Kind:
@@ -122,14 +123,37 @@ def _twins(stage: int) -> dict[_Kind, Node]:
     return twins
 
 
+@lru_cache(maxsize=1)
+def _conv1x1_kind() -> _Kind:
+    return next(k for k in _twins(0) if k[0] == "Conv" and dict(k[1])["kernel_shape"] == (1, 1))
+
+
+@lru_cache(maxsize=4096)
+def _cell_template(edges: tuple[LiveEdge, ...], output_live: bool) -> tuple[Fragment, _Steps]:
+    """The stage-0 cell and, per conv edge, ``(edge index, step of its Conv node)``.
+
+    Templates are shared by cells that differ only in conv kernel sizes (same topology).
+    """
+    w = IRWriter("nasbench201:cell", _stage_shape(0))
+    convs: dict[int, TensorRef] = {}
+    out = _cell(w, w.input, edges, output_live, convs)
+    steps = w.builder.steps(list(convs.values()))
+    return w.fragment(out), tuple(
+        (i, s) for i, s in zip(convs, steps, strict=True) if s is not None
+    )
+
+
 @lru_cache(maxsize=16384)
 def _cell_fragments(edges: tuple[LiveEdge, ...], output_live: bool) -> tuple[Fragment, ...]:
-    """The cell at each stage: written once at stage 0, its nodes swapped for their twins."""
-    base = _written_cell(edges, output_live, 0)
+    """The cell at each stage: a shared template with each node swapped for its stage twin."""
+    base, conv_steps = _cell_template(tuple(map(_as_conv3x3, edges)), output_live)
     shape = tspec(_stage_shape(0))
     live, rest = divmod(base.peak_activation_bytes, shape.nbytes)
     kinds = [_kind(n) for n in base.nodes]
-    plain = not rest and all(n.outputs == (shape,) and n.inputs[0] == shape for n in base.nodes)
+    for i, step in conv_steps:
+        if edges[i][2] == "nor_conv_1x1":
+            kinds[step] = _conv1x1_kind()
+    plain = not rest and all(_keeps(n, shape) for n in base.nodes)
     cells = []
     for stage in range(STAGES):
         twins = _twins(stage)
@@ -147,6 +171,17 @@ def _cell_fragments(edges: tuple[LiveEdge, ...], output_live: bool) -> tuple[Fra
     return tuple(cells)
 
 
+def _keeps(node: Node, shape: TensorSpec) -> bool:
+    """Whether ``node`` reads and writes tensors of ``shape`` only (first input checked)."""
+    (out,) = node.outputs
+    first = node.inputs[0]
+    return (out is shape or out == shape) and (first is shape or first == shape)
+
+
+def _as_conv3x3(edge: LiveEdge) -> LiveEdge:
+    return (edge[0], edge[1], "nor_conv_3x3") if edge[2] == "nor_conv_1x1" else edge
+
+
 def _stem(w: IRWriter, x: TensorRef) -> TensorRef:
     return w.conv(x, CHANNELS, 3)
 
@@ -158,13 +193,22 @@ def _head(w: IRWriter, x: TensorRef, batchnorm: bool) -> TensorRef:
     return w.linear(w.flatten(w.global_avgpool(x)), CLASSES)
 
 
-def _cell(w: IRWriter, x: TensorRef, edges: tuple[LiveEdge, ...], output_live: bool) -> TensorRef:
+def _cell(
+    w: IRWriter,
+    x: TensorRef,
+    edges: tuple[LiveEdge, ...],
+    output_live: bool,
+    convs: dict[int, TensorRef] | None = None,
+) -> TensorRef:
+    """Write one cell; ``convs`` (if given) gets edge index -> output of each conv edge."""
     if not output_live:
         return w.scalar("Mul", x)
     nodes: dict[int, TensorRef] = {0: x}
     c = w.shape(x)[1]
-    for target, source, op in edges:
+    for i, (target, source, op) in enumerate(edges):
         y = _edge(w, nodes[source], op, c)
+        if convs is not None and op.startswith("nor_conv"):
+            convs[i] = y
         nodes[target] = w.add(nodes[target], y) if target in nodes else y
     return nodes[3]
 

@@ -37,3 +37,13 @@ def test_peak_memory_of_depth_first_order() -> None:
     graph = _two_branches(q_first=True)
     # Split step: x (32 B) + q + k (16 B each) = 64 B; every later step holds three 16 B tensors
     assert graph.peak_activation_bytes == 64
+
+
+def test_steps_are_the_execution_positions_of_producers() -> None:
+    b = GraphBuilder()
+    x = b.add_input(X.shape)
+    (r,) = b.add_node("Relu", [x], [X])
+    (s,) = b.add_node("Sigmoid", [x], [X])
+    (t,) = b.add_node("Tanh", [r], [X])  # added last, runs second: depth first after the Relu
+    (y,) = b.add_node("Add", [t, s], [X])
+    assert b.steps([x, r, s, t, y]) == (None, 0, 2, 1, 3)
