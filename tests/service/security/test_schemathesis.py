@@ -4,8 +4,8 @@ Every operation is fuzzed with valid and invalid data: with an admin token (all 
 client token (client routes) and an agent token bound to ``dev1`` (agent routes). Checks: never
 a 5xx, and every answer conforms to the schema (declared status codes, content types and
 response bodies). The database holds devices dev1/dev2, a model, leased job 1 and an active
-(test) predictor, so the cases that name them (job 1 is the lower bound the coverage phase
-sends) reach past the 404s.
+(test) predictor; the client and agent runs name them (see ``_reference_seeded_rows``) so their
+requests reach past the 404s into leasing, completion, measurements and predictions.
 
 A 500 found here is a bug to fix in the route, schema or crud; an undocumented status code or
 body is a bug in the OpenAPI schema (``service/api/responses.py`` declares the error answers).
@@ -13,6 +13,7 @@ body is a bug in the OpenAPI schema (``service/api/responses.py`` declares the e
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from service.core.db import Database
 from service.crud import predictors as predictor_crud
 from service.main import create_app
 from service.serving import PredictorLoader
-from tests.service.factories import make_device, make_job, make_model
+from tests.service.factories import make_device, make_job, make_model, tiny_onnx
 from tests.service.predictors import load_linear, write_artifact
 from tests.service.security.test_scopes import POLICY
 
@@ -52,6 +53,16 @@ FUZZ = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
+
+
+SEEDED_MODEL = hashlib.sha256(tiny_onnx()).hexdigest()
+SEEDED: dict[str, object] = {
+    "device": "dev1",
+    "name": "dev1",
+    "model_id": SEEDED_MODEL,
+    "job_id": 1,
+    "version": "v1",
+}
 
 
 def _names(scope: str) -> list[str]:
@@ -82,13 +93,13 @@ def trainer() -> Callable[..., Any]:
 
 @pytest.fixture
 def world(db: Database, tmp_path: Path) -> None:
-    """Devices dev1/dev2, a model, a leased job on dev1 and an active test predictor."""
+    """Devices dev1/dev2, model SEEDED_MODEL, leased job 1 on dev1, active test predictor v1."""
     artifact = write_artifact(tmp_path / "v1", "v1")
     with db.session(write=True) as session:
         make_device(session, "dev1")
         make_device(session, "dev2")
-        model = make_model(session)
-        make_job(session, model.id, "dev1", status="leased")
+        make_model(session, id=SEEDED_MODEL)
+        make_job(session, SEEDED_MODEL, "dev1", status="leased")
         predictor_crud.register(session, "v1", str(artifact), {})
         predictor_crud.activate(session, "v1")
 
@@ -97,6 +108,7 @@ def world(db: Database, tmp_path: Path) -> None:
 def app(client: TestClient, world: None) -> Iterator[FastAPI]:
     """The app under test (started, its database seeded); training threads joined after."""
     assert isinstance(client.app, FastAPI)
+    client.app.state.perfloop.blobs.put(tiny_onnx())  # the bytes of the seeded model
     yield client.app
     for thread in client.app.state.perfloop.training_threads:
         thread.join(timeout=30)
@@ -113,9 +125,33 @@ def _openapi() -> dict[str, Any]:
 # attribute it sets on the test node is gone).
 schema = schemathesis.openapi.from_dict(_openapi())
 # The client and agent runs skip the coverage phase (hundreds of deterministic boundary cases per
-# operation, already sent once with the admin token): they fuzz what their scope may reach.
+# operation, already sent once with the admin token) and name the seeded rows wherever a
+# well-typed device, model, job or version is generated: they go deep (lease, complete,
+# measurements, predictions on the active predictor) rather than wide.
 NO_COVERAGE = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
 scoped_schema = schemathesis.openapi.from_dict(_openapi(), config=NO_COVERAGE)
+
+
+def _seed(values: object) -> None:
+    """Replace well-typed references in a body, path or query by the seeded rows (in place)."""
+    if not isinstance(values, dict):
+        return
+    for key, seed in SEEDED.items():
+        if key in values and type(values[key]) is type(seed):
+            values[key] = seed
+    if isinstance(values.get("model_ids"), list):
+        values["model_ids"] = [
+            SEEDED_MODEL if isinstance(i, str) else i for i in values["model_ids"]
+        ]
+
+
+@scoped_schema.hook("map_case")
+def _reference_seeded_rows(
+    _context: schemathesis.HookContext, case: schemathesis.Case
+) -> schemathesis.Case:
+    for part in (case.body, case.path_parameters, case.query):
+        _seed(part)
+    return case
 
 
 @schema.parametrize()
