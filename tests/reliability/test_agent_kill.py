@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import time
 from pathlib import Path
 
@@ -14,48 +13,13 @@ import pytest
 from sqlalchemy import func, select
 
 from service.models import Job, Measurement
+from tests.reliability.agents import agent_command, agent_env, wait_for
 from tests.reliability.stack import Stack
 from tests.service.factories import tiny_onnx
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 
 DEVICE = "ort-cpu-rel"
-
-
-def agent_command(spool: Path) -> list[str]:
-    """A real ort-cpu agent (in-process profiling, so SIGKILL stops the measurement too)."""
-    return [
-        sys.executable, "-m", "perfloop", "agent", "--backend", "ort-cpu", "--device", DEVICE,
-        "--no-isolate", "--spool-dir", str(spool),
-    ]  # fmt: skip
-
-
-def agent_env(url: str, token: str, min_time_s: float) -> dict[str, str]:
-    """Short leases and a protocol of ``min_time_s`` seconds per job."""
-    return {
-        "PERFLOOP_AGENT_SERVER": url,
-        "PERFLOOP_AGENT_TOKEN": token,
-        "PERFLOOP_AGENT_LEASE_SECONDS": "10",
-        "PERFLOOP_AGENT_POLL_INTERVAL_S": "0.5",
-        "PERFLOOP_AGENT_WARMUP_RUNS": "1",
-        "PERFLOOP_AGENT_MIN_RUNS": "3",
-        "PERFLOOP_AGENT_MIN_TIME_S": str(min_time_s),
-        "PERFLOOP_AGENT_MAX_REMEASURE": "0",
-    }
-
-
-def wait_for(probe: object, timeout_s: float, what: str) -> None:
-    """Poll ``probe`` until it returns true.
-
-    Raises:
-        AssertionError: ``timeout_s`` passed first.
-    """
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if probe():  # type: ignore[operator]
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def job_status(stack: Stack, job_id: int) -> str:
@@ -74,7 +38,7 @@ def test_killed_agent_job_is_completed_once_by_another(stack: Stack, tmp_path: P
     assert upload.status_code in (200, 201), upload.text
     model_id = upload.json()["id"]
     first = stack.spawn(
-        agent_command(tmp_path / "spool1"), "agent1.log", **agent_env(url, token, 120)
+        agent_command(tmp_path / "spool1", DEVICE), "agent1.log", **agent_env(url, token, 10, 120)
     )
     wait_for(lambda: _device_registered(stack), 120, "the first agent to register its device")
     response = httpx.post(
@@ -87,7 +51,9 @@ def test_killed_agent_job_is_completed_once_by_another(stack: Stack, tmp_path: P
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=30)
     assert job_status(stack, job_id) == "leased"
-    stack.spawn(agent_command(tmp_path / "spool2"), "agent2.log", **agent_env(url, token, 0.0))
+    stack.spawn(
+        agent_command(tmp_path / "spool2", DEVICE), "agent2.log", **agent_env(url, token, 10)
+    )
     wait_for(lambda: job_status(stack, job_id) == "done", 120, "the second agent to finish")
     with stack.db.session() as session:
         job = session.get(Job, job_id)
