@@ -26,7 +26,8 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
-# Process-level tests (replicas, agent kills, PostgreSQL restart) and the compose smoke run:
+# Process-level tests (replicas, agent kills, API and PostgreSQL restarts, 1,000 jobs with random
+# agent kills, trainer killed mid-round) and the compose smoke run:
 # serial and alone, after `make test` (they restart PostgreSQL).
 reliability: $(STAMP)
 	PERFLOOP_RELIABILITY=1 $(BIN)/python -m pytest tests/reliability -p no:xdist -q --timeout 600
