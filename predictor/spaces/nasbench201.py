@@ -15,18 +15,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from predictor.ir.schema import GraphIR
+from predictor.spaces import nb201_ir
 from predictor.spaces.base import InvalidSpecError, SearchSpace
-from predictor.spaces.nb201_ir import (
-    CELLS_PER_STAGE,
-    CHANNELS,
-    CLASSES,
-    INPUT_SHAPE,
-    LiveEdge,
-    fragment_ir,
-)
-from predictor.spaces.nb201_ir import (
-    write_ir as write_network_ir,
-)
+from predictor.spaces.nb201_ir import CELLS_PER_STAGE, CHANNELS, CLASSES, INPUT_SHAPE, LiveEdge
 
 if TYPE_CHECKING:
     import torch
@@ -78,7 +69,7 @@ def format_arch(ops: tuple[str, ...]) -> str:
 
 def write_ir(spec: str) -> GraphIR:
     """The IR of ``spec`` written node by node in one builder (the reference for ``to_ir``)."""
-    return write_network_ir(f"nasbench201:{spec}", *live_edges(spec))
+    return nb201_ir.write_ir(f"nasbench201:{spec}", *live_edges(spec))
 
 
 @lru_cache(maxsize=16384)
@@ -143,7 +134,7 @@ class NasBench201(SearchSpace):
 
     def to_ir(self, spec: Any) -> GraphIR:
         """The IR of ``spec``, joined from cached fragments (equals :func:`write_ir`)."""
-        return fragment_ir(f"nasbench201:{spec}", *live_edges(spec))
+        return nb201_ir.fragment_ir(f"nasbench201:{spec}", *live_edges(spec))
 
     def manifest(self) -> dict[str, Any]:
         """Choices and network constants."""
