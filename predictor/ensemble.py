@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 
+from predictor.features.collate import collate
 from predictor.models.perf_model import PerfModel
 
 Z90 = 1.6448536269514722
+#: Graphs per collated forward pass: small enough for a layer's activations to stay in cache.
+BATCH_SIZE = 128
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,14 @@ class Ensemble:
         self.members = list(members)
         self.config = members[0].config
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def log_predict(
-        self, graphs: Sequence[Data], metric: str, batch_size: int = 2048
+        self, graphs: Sequence[Data], metric: str, batch_size: int = BATCH_SIZE
     ) -> np.ndarray:
         """Member log predictions ``[M, len(graphs), num_devices]`` for known devices.
+
+        Graphs are collated ``batch_size`` at a time (:func:`collate`); every member runs on
+        the same collated batch and its prebuilt adjacency.
 
         Raises:
             KeyError: the model has no head for ``metric``.
@@ -80,10 +86,11 @@ class Ensemble:
         if metric not in self.config.metrics:
             raise KeyError(f"metric {metric!r} not trained; metrics: {self.config.metrics}")
         out = np.empty((len(self.members), len(graphs), len(self.config.devices)))
+        for member in self.members:
+            member.eval()
         for start in range(0, len(graphs), batch_size):
-            batch = Batch.from_data_list(list(graphs[start : start + batch_size]))
+            batch = collate(graphs[start : start + batch_size])
             for m, member in enumerate(self.members):
-                member.eval()
                 pred = member(batch)[metric]
                 out[m, start : start + len(pred)] = pred.double().numpy()
         return out

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain
 
 import numpy as np
 import torch
@@ -42,6 +43,8 @@ GRAPH_NUMERIC: tuple[str, ...] = (
     "num_nodes",
 )
 BASIS_PER_OP = 3  # count, GMACs, MB written
+_MACS = NODE_NUMERIC.index("macs")
+_OUTPUT_BYTES = NODE_NUMERIC.index("output_bytes")
 
 
 @dataclass(frozen=True)
@@ -121,19 +124,92 @@ def graph_numeric(graph: GraphIR) -> list[float]:
     ]
 
 
+#: Featurized node rows kept between calls (search-space builders reuse equal ``Node`` objects).
+NODE_CACHE_SIZE = 20_000
+_NodeEntry = tuple[int, tuple[float, ...]]
+_node_rows: dict[Node, _NodeEntry] = {}
+#: The same rows by object identity (no recursive hash); holding the node keeps its id unique.
+_node_rows_by_id: dict[int, tuple[Node, _NodeEntry]] = {}
+
+
+def _node_entry(node: Node) -> _NodeEntry:
+    """Vocabulary index and raw numeric row of ``node``, memoized by identity and equality."""
+    hit = _node_rows_by_id.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    entry = _node_rows.get(node)
+    if entry is None:
+        entry = (op_index(node.op_type), tuple(node_numeric(node)))
+    if len(_node_rows_by_id) >= NODE_CACHE_SIZE or len(_node_rows) >= NODE_CACHE_SIZE:
+        _node_rows.clear()
+        _node_rows_by_id.clear()
+    _node_rows[node] = entry
+    _node_rows_by_id[id(node)] = (node, entry)
+    return entry
+
+
+def _distinct_nodes(graph: GraphIR) -> tuple[list[Node], np.ndarray]:
+    """The distinct node objects of ``graph`` and, per node, its index among them."""
+    nodes = graph.nodes
+    ids = np.fromiter(map(id, nodes), dtype=np.int64, count=len(nodes))
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    return [nodes[i] for i in first.tolist()], inverse.reshape(-1)
+
+
+def _node_table_of(distinct: list[Node], inverse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    entries = [_node_entry(n) for n in distinct]
+    ops = np.asarray([e[0] for e in entries], dtype=np.int64)
+    rows = np.asarray([e[1] for e in entries], dtype=np.float64)
+    return ops[inverse], rows.reshape(len(distinct), len(NODE_NUMERIC))[inverse]
+
+
+def node_table(graph: GraphIR) -> tuple[np.ndarray, np.ndarray]:
+    """Op indices ``[N]`` (int64) and raw numeric rows ``[N, F]`` (float64) of every node.
+
+    Each distinct node object is looked up once per graph (a cell repeated 15 times shares its
+    nodes), and each distinct node once per :data:`NODE_CACHE_SIZE` window.
+    """
+    return _node_table_of(*_distinct_nodes(graph))
+
+
+def _graph_numeric_of(graph: GraphIR, distinct: list[Node], inverse: np.ndarray) -> list[float]:
+    """:func:`graph_numeric` from the distinct nodes (exact: the totals are integer sums)."""
+    counts = np.bincount(inverse, minlength=len(distinct)).tolist()
+    pairs = list(zip(distinct, counts, strict=True))
+    return [
+        float(sum(n.macs * c for n, c in pairs)),
+        float(sum(n.flops * c for n, c in pairs)),
+        float(sum(n.params * c for n, c in pairs)),
+        float(sum(n.weight_bytes * c for n, c in pairs)),
+        float(graph.peak_activation_bytes),
+        float(graph.num_nodes),
+    ]
+
+
+def cost_basis_from(ops: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Per-op-type sums (count, GMACs, MB of outputs) in vocabulary order, flattened.
+
+    Args:
+        ops: ``[N]`` vocabulary indices.
+        rows: ``[N, F]`` raw numeric rows (:func:`node_numeric`).
+    """
+    vocab = len(OP_VOCAB)
+    basis = np.empty((vocab, BASIS_PER_OP))
+    basis[:, 0] = np.bincount(ops, minlength=vocab)
+    basis[:, 1] = np.bincount(ops, weights=rows[:, _MACS] / 1e9, minlength=vocab)
+    basis[:, 2] = np.bincount(ops, weights=rows[:, _OUTPUT_BYTES] / 1e6, minlength=vocab)
+    return basis.ravel()
+
+
 def cost_basis(graph: GraphIR) -> np.ndarray:
     """Per-op-type sums (count, GMACs, MB of outputs) in vocabulary order, flattened."""
-    basis = np.zeros((len(OP_VOCAB), BASIS_PER_OP))
-    for node in graph.nodes:
-        row = basis[op_index(node.op_type)]
-        row += (1.0, node.macs / 1e9, node.output_bytes / 1e6)
-    return basis.ravel()
+    return cost_basis_from(*node_table(graph))
 
 
 def raw_arrays(graph: GraphIR) -> tuple[np.ndarray, np.ndarray]:
     """log1p node numeric features [N, F] and log1p graph features [G] (before scaling)."""
-    nodes = np.log1p(np.asarray([node_numeric(n) for n in graph.nodes], dtype=np.float64))
-    return nodes.reshape(len(graph.nodes), len(NODE_NUMERIC)), np.log1p(graph_numeric(graph))
+    _, rows = node_table(graph)
+    return np.log1p(rows), np.log1p(graph_numeric(graph))
 
 
 def fit_constants(graphs: Sequence[Data]) -> FeatureConstants:
@@ -156,14 +232,15 @@ def featurize(graph: GraphIR) -> Data:
     """
     if not graph.nodes:
         raise ValueError("cannot featurize a graph with no nodes")
-    nodes, globs = raw_arrays(graph)
-    ops = [op_index(n.op_type) for n in graph.nodes]
-    edges = np.asarray(graph.edges, dtype=np.int64).reshape(-1, 2).T
+    distinct, inverse = _distinct_nodes(graph)
+    ops, rows = _node_table_of(distinct, inverse)
+    flat = np.fromiter(chain.from_iterable(graph.edges), dtype=np.int64, count=2 * len(graph.edges))
+    globs = np.log1p(_graph_numeric_of(graph, distinct, inverse))
     return Data(
-        op=torch.tensor(ops, dtype=torch.long),
-        x_num=torch.from_numpy(nodes).float(),
-        edge_index=torch.from_numpy(np.ascontiguousarray(edges)),
+        op=torch.from_numpy(ops),
+        x_num=torch.from_numpy(np.log1p(rows)).float(),
+        edge_index=torch.from_numpy(np.ascontiguousarray(flat.reshape(-1, 2).T)),
         u_raw=torch.from_numpy(globs).float().unsqueeze(0),
-        basis=torch.from_numpy(cost_basis(graph)).float().unsqueeze(0),
+        basis=torch.from_numpy(cost_basis_from(ops, rows)).float().unsqueeze(0),
         num_nodes=len(graph.nodes),
     )

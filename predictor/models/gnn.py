@@ -49,10 +49,27 @@ class GraphEncoder(nn.Module):
         self.out = nn.Linear(hidden, hidden)
 
     def forward(
-        self, op: torch.Tensor, x_num: torch.Tensor, edge_index: torch.Tensor
+        self,
+        op: torch.Tensor,
+        x_num: torch.Tensor,
+        edge_index: torch.Tensor,
+        adjacency: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Node embeddings ``[N, hidden]`` (all entries >= 0) from op indices and numerics."""
-        both = torch.cat([edge_index, edge_index.flip(0)], dim=1)
+        """Node embeddings ``[N, hidden]`` (all entries >= 0) from op indices and numerics.
+
+        Args:
+            op: ``[N]`` op vocabulary indices.
+            x_num: ``[N, F]`` standardised numeric features.
+            edge_index: ``[2, E]`` IR edges.
+            adjacency: optional prebuilt sparse CSR of the symmetrised edges
+                (:func:`predictor.features.collate.symmetric_adjacency`), shared by every layer
+                (and every ensemble member); used by the ``sage`` and ``gin`` layers.
+        """
+        both: torch.Tensor
+        if adjacency is not None and self.layer != "gat":
+            both = adjacency
+        else:
+            both = torch.cat([edge_index, edge_index.flip(0)], dim=1)
         h = self.inp(self.op_embedding(op) + self.numeric(x_num))
         for conv, norm in zip(self.convs, self.norms, strict=True):
             h = h + torch.relu(norm(conv(h, both)))

@@ -10,6 +10,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import global_add_pool, global_mean_pool
 
 from predictor.api import METRICS, Metric
+from predictor.features.collate import GraphBatch
 from predictor.features.featurizer import GRAPH_NUMERIC, NODE_NUMERIC, FeatureConstants
 from predictor.features.vocab import OP_VOCAB
 from predictor.models.gnn import GraphEncoder, LayerType
@@ -49,6 +50,11 @@ class ModelConfig:
 class PerfModel(nn.Module):
     """Predicts log(metric) for every known device of every metric in one pass."""
 
+    node_mean: torch.Tensor
+    node_std: torch.Tensor
+    graph_mean: torch.Tensor
+    graph_std: torch.Tensor
+
     def __init__(self, config: ModelConfig, constants: FeatureConstants) -> None:
         super().__init__()
         self.config = config
@@ -68,14 +74,21 @@ class PerfModel(nn.Module):
             else:
                 self.heads[metric] = PooledHead(config.hidden, len(GRAPH_NUMERIC), d)
 
-    def embed(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Summed (/ :data:`SUM_SCALE`) and mean-pooled node embeddings, scaled graph features."""
-        x = (batch.x_num - self.node_mean) / self.node_std
-        h = self.encoder(batch.op, x, batch.edge_index)
-        u = (batch.u_raw - self.graph_mean) / self.graph_std
-        return global_add_pool(h, batch.batch) / SUM_SCALE, global_mean_pool(h, batch.batch), u
+    def embed(self, batch: Batch | GraphBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Summed (/ :data:`SUM_SCALE`) and mean-pooled node embeddings, scaled graph features.
 
-    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        A :class:`GraphBatch` brings its prebuilt symmetric adjacency; a PyG ``Batch`` its edge
+        index only.
+        """
+        x = (batch.x_num - self.node_mean) / self.node_std
+        adjacency = batch.adjacency if isinstance(batch, GraphBatch) else None
+        h = self.encoder(batch.op, x, batch.edge_index, adjacency)
+        u = (batch.u_raw - self.graph_mean) / self.graph_std
+        size = batch.num_graphs
+        summed = global_add_pool(h, batch.batch, size) / SUM_SCALE
+        return summed, global_mean_pool(h, batch.batch, size), u
+
+    def forward(self, batch: Batch | GraphBatch) -> dict[str, torch.Tensor]:
         """Log predictions per metric, each ``[B, num_devices]``."""
         summed, pooled, u = self.embed(batch)
         out: dict[str, torch.Tensor] = {}
