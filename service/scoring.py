@@ -12,7 +12,6 @@ from pydantic_core import to_json
 from predictor.api import Estimate, Metric, PredictionBatch
 from predictor.ir.schema import GraphIR
 from service.core.errors import Unprocessable
-from service.crud import devices as device_crud
 from service.crud import jobs as job_crud
 from service.crud import predictions as log_crud
 from service.ingest import ingest_onnx
@@ -117,14 +116,12 @@ def predict(state: AppState, body: PredictionsIn) -> bytes:
             f"{state.settings.max_predictions_per_request}",
             field="model_ids" if body.model_ids else "specs",
         )
-    with state.db.session() as session:
-        kind = device_crud.get(session, body.device).kind
+    context = state.samples.context(state.db, body.device)  # 404 for an unknown device
     predictor = state.predictors.current(state.db)
     if body.model_ids is not None:
         graphs = state.graphs.graphs(state.db, body.model_ids)
     else:
         graphs = spec_graphs(state, body.specs or [])
-    context = state.samples.context(state.db, body.device, kind)
     batch = state.batcher.predict(predictor, graphs, context, body.metrics)
     uncertain = [_uncertain(m, body.uncertainty_threshold) for m in batch.estimates]
     job_ids = _jobs_for_uncertain(state, body, uncertain)

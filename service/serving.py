@@ -20,6 +20,7 @@ from predictor.api import DeviceContext, Predictor, Sample
 from predictor.ir.schema import GraphIR
 from service.core.db import Database
 from service.core.errors import Conflict, NotFound, Unavailable
+from service.crud import devices as device_crud
 from service.crud import measurements as measurement_crud
 from service.crud import models as model_crud
 from service.crud import predictors as predictor_crud
@@ -165,9 +166,19 @@ class SampleStore:
         self._cache: dict[str, tuple[tuple[int, int], tuple[Sample, ...]]] = {}
         self._lock = threading.Lock()
 
-    def context(self, db: Database, name: str, kind: str) -> DeviceContext:
-        """The device context (with all its measured samples) for ``name``."""
-        with db.session() as session:
+    def context(self, db: Database, name: str, kind: str | None = None) -> DeviceContext:
+        """The device context (with all its measured samples) for ``name``.
+
+        Args:
+            db: the database.
+            name: the device.
+            kind: the device's kind; looked up (in the same transaction) when None.
+
+        Raises:
+            NotFound: ``kind`` is None and the device is not registered.
+        """
+        with db.session() as session:  # one transaction (one pool checkout) per request
+            kind = kind if kind is not None else device_crud.get(session, name).kind
             stamp = measurement_crud.device_stamp(session, name)
             cached = self._cache.get(name)
             if cached is not None and cached[0] == stamp:
