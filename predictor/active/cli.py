@@ -12,7 +12,7 @@ import typer
 DEFAULT_BUDGETS = {
     "published": "10,15,20,30,40,60",
     "gpu-meta": "10,15,20,30,40,60,80,100",
-    "scratch": "20,30,40,60,80,120,160,240,320,400",
+    "scratch": "20,40,80,120,160,200,240,320,400",
 }
 #: ``--quick`` tables have 150 rows (105 selectable).
 QUICK_BUDGETS = {"published": "10,15,20,30", "gpu-meta": "10,15,20,30", "scratch": "20,30,40,60"}

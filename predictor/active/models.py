@@ -58,8 +58,8 @@ class BaggedTrees:
     """Bootstrap-bagged boosted trees trained from scratch on one device's measurements."""
 
     features: np.ndarray
-    members: int = 4
-    max_iter: int = 100
+    members: int = 3
+    max_iter: int = 80
     noise_floor: float = 0.02
 
     def predict(self, support: np.ndarray, y_support: np.ndarray, seed: int) -> LogGaussian:
