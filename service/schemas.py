@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from predictor.api import Metric
 
@@ -23,7 +30,10 @@ ModelId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
 class Strict(BaseModel):
-    """Request bodies reject unknown fields (a typo is an error, not a silent default)."""
+    """Request bodies reject unknown fields (a typo is an error, not a silent default).
+
+    Their booleans are ``StrictBool``: 0, 1 or "yes" are refused as the schema says, not coerced.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -40,7 +50,7 @@ class DeviceIn(Strict):
     name: DeviceName
     kind: DeviceKind
     runtime: str = Field(min_length=1, max_length=128)
-    simulated: bool = False
+    simulated: StrictBool = False
     hardware: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -201,7 +211,7 @@ class FailIn(Strict):
     """Report a failed job."""
 
     reason: str = Field(min_length=1, max_length=4000)
-    retryable: bool = False
+    retryable: StrictBool = False
 
 
 class CompleteOut(BaseModel):
@@ -278,9 +288,9 @@ class PredictorOut(Row):
 class TrainIn(Strict):
     """Request training of a new predictor version on all measurements."""
 
-    activate: bool = Field(default=False, description="Activate the version once trained.")
+    activate: StrictBool = Field(default=False, description="Activate the version once trained.")
     version: str | None = Field(default=None, min_length=1, max_length=128)
-    quick: bool = Field(default=False, description="Tiny model, few epochs (tests, demos).")
+    quick: StrictBool = Field(default=False, description="Tiny model, few epochs (tests, demos).")
     min_device_samples: int = Field(
         default=20, ge=1, le=INT32_MAX, description="Samples for a device head."
     )

@@ -46,6 +46,20 @@ def test_no_500_for_garbage(client: TestClient, admin: dict[str, str]) -> None:
         assert 400 <= r.status_code < 500, (route, r.text)
 
 
+def test_booleans_are_not_coerced(client: TestClient, admin: dict[str, str]) -> None:
+    """Found by schemathesis: 0/1 were accepted where the schema says boolean."""
+    device = {"name": "dev1", "kind": "cpu", "runtime": "r"}
+    for route, body, field in (
+        ("/api/v1/devices", {**device, "simulated": 0}, "simulated"),
+        ("/api/v1/jobs/1/fail", {"reason": "x", "retryable": 1}, "retryable"),
+        ("/api/v1/predictors/train", {"quick": 0}, "quick"),
+        ("/api/v1/predictors/train", {"activate": "yes"}, "activate"),
+    ):
+        r = client.post(route, json=body, headers=admin)
+        assert r.status_code == 422, (route, body, r.text)
+        assert r.json()["error"]["field"] == field
+
+
 def test_bad_path_and_query_values(client: TestClient, admin: dict[str, str]) -> None:
     for path in (
         "/api/v1/jobs/abc",
