@@ -12,6 +12,19 @@ import typer
 SPACE_HELP = "Search space of the table: nasbench201 or fbnet."
 QUICK_ROWS = 150
 DATA_HELP = "Latency CSV (arch column + one column per device, ms; .gz ok); repeat to join."
+LAYER_HELP = "GNN layer type: sage, gin or gat."
+REFS_HELP = "Most reference archs per support set (default: half of --samples; rest random)."
+MEMO_HELP = "Reuse/store the meta-trained predictions (cache dir): re-runs skip meta-training."
+
+
+def _fit_settings(layer: str, members: int, epochs: int) -> Any:
+    """:class:`FitSettings` from CLI values (the layer type checked against the valid ones)."""
+    from predictor.models.gnn import LAYER_TYPES
+    from predictor.training.fit import FitSettings
+
+    if layer not in LAYER_TYPES:
+        raise typer.BadParameter(f"layer {layer!r}; choose one of {', '.join(LAYER_TYPES)}")
+    return FitSettings(layer=layer, members=members, epochs=epochs)  # type: ignore[arg-type]
 
 
 def _devices(
@@ -79,6 +92,7 @@ def register_bench(app: typer.Typer, bench: typer.Typer) -> None:
     _register_fewshot(bench)
     _register_fullshot(bench)
     _register_throughput(bench)
+    _register_ceiling(bench)
     _register_train(app)
 
 
@@ -96,6 +110,11 @@ def _register_fewshot(bench: typer.Typer) -> None:
         threads: int = typer.Option(
             1, "--threads", help="torch threads (1 is fastest when shared)."
         ),
+        layer: str = typer.Option("sage", "--layer", help=LAYER_HELP),
+        members: int = typer.Option(3, "--members", help="Meta-trained ensemble members."),
+        epochs: int = typer.Option(30, "--epochs", help="Meta-training epochs per member."),
+        memo: bool = typer.Option(False, "--memo", help=MEMO_HELP),
+        max_refs: int | None = typer.Option(None, "--max-refs", help=REFS_HELP),
     ) -> None:
         """Few-shot accuracy on unseen devices vs MACs-linear, lookup table and GBT baselines."""
         import torch
@@ -103,7 +122,7 @@ def _register_fewshot(bench: typer.Typer) -> None:
         from predictor.bench.fewshot import FewShotBench, run_fewshot
         from predictor.bench.references import reference_rows
         from predictor.data.splits import PUBLISHED_SPLITS
-        from predictor.training.fit import QUICK_SETTINGS, FitSettings
+        from predictor.training.fit import QUICK_SETTINGS
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         torch.set_num_threads(threads)
@@ -116,7 +135,9 @@ def _register_fewshot(bench: typer.Typer) -> None:
             samples=samples,
             seeds=1 if quick else seeds,
             train_samples=100 if quick else 900,
-            settings=QUICK_SETTINGS if quick else FitSettings(),
+            settings=QUICK_SETTINGS if quick else _fit_settings(layer, members, epochs),
+            memo=memo,
+            max_refs=max_refs,
         )
         result = run_fewshot(table, graphs, bench_cfg, reference_rows(table.archs, space))
         _print_table(f"{space} few-shot, {samples} samples", result)
@@ -215,3 +236,53 @@ def _register_throughput(bench: typer.Typer) -> None:
         }
         typer.echo(json.dumps(result))
         _write(result, json_out)
+
+
+def _register_ceiling(bench: typer.Typer) -> None:
+    @bench.command("ceiling")
+    def ceiling(
+        data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
+        devices: str | None = typer.Option(None, "--devices", help="x,y,... (default: test)"),
+        model: bool = typer.Option(True, "--model/--no-model", help="Also fit the GBT check."),
+        json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
+    ) -> None:
+        """Noise ceilings of NAS-Bench-201 latency columns (rounding, cost-equivalent archs)."""
+        from predictor.bench.ceiling import run_ceiling
+        from predictor.data.splits import PUBLISHED_SPLITS
+        from predictor.data.tables import default_table_path, load_tables
+
+        try:
+            table = load_tables(data or [default_table_path("nasbench201")])
+        except FileNotFoundError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--data") from exc
+        split = PUBLISHED_SPLITS["nasbench201"].restricted_to(table.devices)
+        chosen = _devices(devices, split.test, table.devices)
+        result = run_ceiling(table, chosen, model)
+        _print_ceiling(result)
+        _write(result, json_out)
+
+
+def _print_ceiling(result: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="NAS-Bench-201 noise ceilings (rho / MAPE / acc_10)")
+    for col in ("device", "rounding >10%", "noise σ log", "oracle", "oracle live", "GBT 80%"):
+        t.add_column(col)
+
+    def fmt(s: dict[str, float] | None) -> str:
+        if not s:
+            return "-"
+        return f"{s['spearman']:.3f} / {100 * s['mape']:.1f}% / {100 * s['acc_10']:.1f}%"
+
+    for device, c in result["devices"].items():
+        share = c["rounding_share_10"]
+        t.add_row(
+            device,
+            "-" if share is None else f"{100 * share:.2f}%",
+            f"{c['noise_std_log']:.3f}",
+            fmt(c["oracle_all"]),
+            fmt(c["oracle_live"]),
+            fmt(c["position_model"]),
+        )
+    Console().print(t)

@@ -19,6 +19,7 @@ from torch_geometric.data import Data
 
 from predictor.baselines.arch_features import onehot_positions
 from predictor.baselines.models import BASELINES, make_baseline
+from predictor.bench.memo import member_log_key, memo_member_log
 from predictor.data.tables import LatencyTable
 from predictor.ensemble import Ensemble
 from predictor.features.featurizer import GRAPH_NUMERIC
@@ -43,6 +44,17 @@ class FewShotBench:
     train_samples: int = 900
     settings: FitSettings = field(default_factory=FitSettings)
     fewshot: FewShotConfig = field(default_factory=FewShotConfig)
+    #: Reuse (and store) the meta-trained predictions (:mod:`predictor.bench.memo`).
+    memo: bool = False
+    #: Most reference archs in a support set (None: half of ``samples``); the rest are random.
+    #: The 10 MAC-quantile NB201 references have no ``none``/``skip_connect`` edge, so a support
+    #: of references only cannot tell a fixed cost from per-op costs (see BENCHMARKS.md).
+    max_refs: int | None = None
+
+    @property
+    def refs_used(self) -> int:
+        """How many reference archs a support set takes (at most)."""
+        return self.samples // 2 if self.max_refs is None else min(self.max_refs, self.samples)
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,16 @@ def meta_train(table: LatencyTable, feats: Features, bench: FewShotBench) -> Ens
     )
 
 
+def spread_subset(refs: Sequence[int], n: int) -> list[int]:
+    """``n`` of ``refs`` evenly spaced over their order (both ends kept; all when ``n >= len``)."""
+    if n >= len(refs):
+        return list(refs)
+    if n <= 0:
+        return []
+    picks = np.unique(np.round(np.linspace(0, len(refs) - 1, n)).astype(int))
+    return [refs[i] for i in picks]
+
+
 def support_rows(measured: np.ndarray, refs: Sequence[int], k: int, seed: int) -> np.ndarray:
     """``k`` support rows: measured reference rows first, then random measured rows."""
     chosen = [r for r in refs if r in set(measured.tolist())][:k]
@@ -131,7 +153,7 @@ def device_scores(
         "gbt": feats.tabular,
     }
     for seed in range(bench.seeds):
-        sup = support_rows(measured, refs, bench.samples, seed)
+        sup = support_rows(measured, spread_subset(refs, bench.refs_used), bench.samples, seed)
         test = np.setdiff1d(measured, sup)
         dist = adapt_and_predict(
             member_log, feats.basis, sup, y[sup], bench.fewshot, feats.log_macs
@@ -162,15 +184,35 @@ def overall(
     return {m: _mean_scores([d[m] for d in per_device.values()]) for m in METHODS}
 
 
+def meta_member_log(
+    table: LatencyTable, feats: Features, bench: FewShotBench
+) -> tuple[np.ndarray, bool]:
+    """``[members, archs, train devices]`` log predictions of the meta-trained ensemble.
+
+    Returns:
+        The predictions and whether they came from the memo (no training this run).
+    """
+
+    def compute() -> np.ndarray:
+        ensemble = meta_train(table, feats, bench)
+        return ensemble.log_predict(feats.graphs, "latency_ms")
+
+    if not bench.memo:
+        return compute(), False
+    targets = meta_train_targets(table, bench.train_devices, bench.train_samples)
+    settings = bench.settings.to_dict()
+    key = member_log_key(bench.space, table.archs, bench.train_devices, targets, settings)
+    return memo_member_log(key, compute)
+
+
 def run_fewshot(
     table: LatencyTable, graphs: list[Data], bench: FewShotBench, refs: Sequence[int] = ()
 ) -> dict[str, object]:
     """Meta-train, then score every method on every test device; JSON-ready result."""
     start = time.perf_counter()
     feats = Features.build(table, graphs)
-    ensemble = meta_train(table, feats, bench)
+    member_log, memo_hit = meta_member_log(table, feats, bench)
     train_s = time.perf_counter() - start
-    member_log = ensemble.log_predict(feats.graphs, "latency_ms")
     per_device = {
         d: device_scores(table.column(d), member_log, feats, refs, bench)
         for d in bench.test_devices
@@ -184,8 +226,10 @@ def run_fewshot(
         "train_samples_per_device": bench.train_samples,
         "settings": bench.settings.to_dict(),
         "fewshot": bench.fewshot.to_dict(),
+        "refs_used": bench.refs_used,
         "devices": per_device,
         "overall": overall(per_device),
         "train_time_s": train_s,
+        "meta_train_memo_hit": memo_hit,
         "wall_time_s": time.perf_counter() - start,
     }

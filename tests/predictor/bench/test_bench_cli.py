@@ -82,3 +82,25 @@ def test_fewshot_quick_real_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert res.exit_code == 0, res.output
     result = json.loads(out.read_text())
     _check(result, ["titan_rtx_256", "gold_6226", "fpga", "pixel2", "raspi4", "eyeriss"])
+
+
+def test_fewshot_rejects_unknown_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERFLOOP_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "t.csv"
+    _write_csv(data, 12)
+    res = CliRunner().invoke(app, ["bench", "fewshot", "--data", str(data), "--layer", "gcn"])
+    assert res.exit_code != 0
+    assert "gcn" in res.output
+
+
+def test_ceiling_on_synthetic_table(tmp_path: Path) -> None:
+    data, out = tmp_path / "t.csv", tmp_path / "c.json"
+    _write_csv(data, 300)
+    args = ["bench", "ceiling", "--data", str(data), "--devices", "dev_a,dev_c", "--no-model"]
+    res = CliRunner().invoke(app, [*args, "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    result = json.loads(out.read_text())
+    assert set(result["devices"]) == {"dev_a", "dev_c"}
+    # the synthetic latency is a function of the op multiset: no within-group noise
+    assert result["devices"]["dev_a"]["noise_std_log"] < 1e-9
+    assert result["devices"]["dev_a"]["position_model"] is None
