@@ -61,7 +61,7 @@ def test_api_restarts_during_uploads_lose_and_duplicate_nothing(
         stack.spawn(
             agent_command(spools[i], DEVICE),
             f"agent{i}.log",
-            **agent_env(url, stack.token("agent", DEVICE), LEASE_S, min_time_s=0.15),
+            **agent_env(url, stack.token("agent", DEVICE), LEASE_S, min_time_s=0.3),
             **FAST_GIVE_UP,
         )
         for i in range(AGENTS)
