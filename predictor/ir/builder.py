@@ -126,15 +126,15 @@ class GraphBuilder:
         lowest output slot, then insertion order. Two producers that add the same nodes in
         different valid orders (e.g. two exporters) get the same order and the same peak memory.
         """
-        indegree = [0] * len(self._nodes)
-        consumers: list[list[tuple[int, int]]] = [[] for _ in self._nodes]
-        for i, node in enumerate(self._nodes):
+        nodes, producers = self._nodes, self._producer
+        indegree = [0] * len(nodes)
+        consumers: list[list[tuple[int, int]]] = [[] for _ in nodes]
+        for i, node in enumerate(nodes):
             for ref in node.inputs:
-                producer = self._producer[ref]
+                producer = producers[ref]
                 if producer is not None:
                     indegree[i] += 1
-                    slot = self._nodes[producer].outputs.index(ref)
-                    consumers[producer].append((i, slot))
+                    consumers[producer].append((i, nodes[producer].outputs.index(ref)))
         ready = [(1, 0, i) for i, d in enumerate(indegree) if d == 0]
         heapq.heapify(ready)
         order: list[int] = []
@@ -160,27 +160,32 @@ class GraphBuilder:
         consumer's step; graph outputs stay live to the end. Each step counts its inputs and
         outputs together.
         """
-        position = {node: step for step, node in enumerate(order)}
         end = len(order)
+        position = [0] * len(self._nodes)
+        for step, node_index in enumerate(order):
+            position[node_index] = step
         last_use = [-1] * len(self._tensors)
         for node_index, node in enumerate(self._nodes):
+            step = position[node_index]
             for ref in node.inputs:
-                last_use[ref] = max(last_use[ref], position[node_index])
+                if step > last_use[ref]:
+                    last_use[ref] = step
         for ref in self._outputs:
             last_use[ref] = end
         delta = [0] * (end + 2)
         for ref, spec in enumerate(self._tensors):
             producer = self._producer[ref]
-            start = 0 if producer is None else position[producer]
-            stop = max(last_use[ref], start)
             if producer is None and last_use[ref] < 0:
                 continue
-            delta[start] += spec.nbytes
-            delta[stop + 1] -= spec.nbytes
+            start = 0 if producer is None else position[producer]
+            nbytes = spec.nbytes
+            delta[start] += nbytes
+            delta[max(last_use[ref], start) + 1] -= nbytes
         peak = live = 0
-        for step in range(end + 1):
-            live += delta[step]
-            peak = max(peak, live)
+        for change in delta:
+            live += change
+            if live > peak:
+                peak = live
         return peak
 
     def _frozen_nodes(
