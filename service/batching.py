@@ -25,8 +25,9 @@ from service.core.errors import Unavailable
 
 #: Most graphs one coalesced call may carry (callers beyond wait for the next call).
 MAX_BATCH_GRAPHS = 4096
-#: Longest a queued caller waits for a predictor call to take it.
-MAX_WAIT_S = 30.0
+#: Longest a queued caller waits for a predictor call to take it (a cold 1,000-graph call took
+#: 30-45 s on the loaded 2-core test machine, so less would refuse ordinary cold starts).
+MAX_WAIT_S = 120.0
 
 
 @dataclass(eq=False)

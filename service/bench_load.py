@@ -110,15 +110,20 @@ def prepare(cfg: LoadConfig, data_dir: Path, url: str) -> tuple[Traffic, dict[st
 
 
 async def _warm(urls: list[str], traffic: Traffic, per_url: int) -> None:
-    """Predict every model a few times per replica so each worker's caches are warm."""
+    """Predict every model a few times per replica so each worker's caches are warm.
+
+    Raises:
+        RuntimeError: a warm-up request failed (its status and body are in the message).
+    """
     headers = {"Authorization": f"Bearer {traffic.client_token}"}
     body = {"device": traffic.predict_device, "model_ids": traffic.model_ids[:1000]}
     async with httpx.AsyncClient(timeout=600, headers=headers) as http:
-        posts = [
-            http.post(f"{u}{API}/predictions", json=body) for u in urls for _ in range(per_url)
-        ]
-        for response in await asyncio.gather(*posts):
-            response.raise_for_status()
+        first = [http.post(f"{u}{API}/predictions", json=body) for u in urls]  # one cold call each
+        more = [http.post(f"{u}{API}/predictions", json=body) for u in urls for _ in range(per_url)]
+        for batch in (first, more):
+            for response in await asyncio.gather(*batch):
+                if response.status_code != 200:
+                    raise RuntimeError(f"warm-up: {response.status_code} {response.text[:500]}")
 
 
 def _cpu_by_pid(processes: list[psutil.Process]) -> dict[int, float]:
