@@ -72,8 +72,31 @@ class TensorSpec:
         return self.numel * DTYPE_BYTES[self.dtype]
 
 
+class _HashOnce:
+    """Keeps a frozen dataclass's hash in a slot after its first computation.
+
+    Graphs are dictionary keys (feature caches) and hashing one recomputes the hash of every
+    node, tensor and attribute recursively. The slot is not a dataclass field: equality,
+    ``repr``, serialisation and pickling ignore it (an unpickled copy recomputes it once).
+    """
+
+    __slots__ = ("_hash",)
+    _hash: int
+
+    def _compare_key(self) -> tuple[object, ...]:
+        raise NotImplementedError
+
+    def _cached_hash(self) -> int:
+        try:
+            return self._hash
+        except AttributeError:
+            value = hash(self._compare_key())
+            object.__setattr__(self, "_hash", value)
+            return value
+
+
 @dataclass(frozen=True, slots=True)
-class Node:
+class Node(_HashOnce):
     """One operator with its canonical type, attributes, tensors and own cost.
 
     ``inputs`` are the activation (non-constant) inputs in operator order; ``weights`` the
@@ -94,6 +117,25 @@ class Node:
     output_bytes: int
     name: str = field(default="", compare=False)
 
+    # Explicit in the class body, or @dataclass would install its own (uncached) hash.
+    __hash__ = _HashOnce._cached_hash
+
+    def _compare_key(self) -> tuple[object, ...]:
+        """The fields equality compares (everything but ``name``), in declaration order."""
+        return (
+            self.op_type,
+            self.inputs,
+            self.outputs,
+            self.weights,
+            self.attrs,
+            self.dtype,
+            self.macs,
+            self.flops,
+            self.params,
+            self.weight_bytes,
+            self.output_bytes,
+        )
+
     def attr(self, key: str, default: AttrValue | None = None) -> AttrValue | None:
         """Value of attribute ``key`` or ``default``."""
         for name, value in self.attrs:
@@ -108,7 +150,7 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
-class GraphIR:
+class GraphIR(_HashOnce):
     """A whole network: nodes in a topological execution order and tensor edges between them.
 
     ``edges`` holds ``(producer_index, consumer_index)`` pairs, one per tensor use, sorted.
@@ -124,6 +166,20 @@ class GraphIR:
     peak_activation_bytes: int
     ir_version: int = IR_VERSION
     name: str = field(default="", compare=False)
+
+    __hash__ = _HashOnce._cached_hash
+
+    def _compare_key(self) -> tuple[object, ...]:
+        """The fields equality compares (everything but ``name``), in declaration order."""
+        return (
+            self.nodes,
+            self.edges,
+            self.inputs,
+            self.outputs,
+            self.unknown_ops,
+            self.peak_activation_bytes,
+            self.ir_version,
+        )
 
     @property
     def num_nodes(self) -> int:
