@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from predictor.ensemble import LogGaussian, combine_members
-from predictor.models.adapt import fit_nnls_head, loo_log_residuals
+from predictor.models.adapt import NNLSHead, fit_nnls_head, loo_log_residuals
 
 #: Log-space noise assumed when there are too few samples for a leave-one-out estimate.
 DEFAULT_NOISE_STD = 0.25
@@ -70,9 +70,14 @@ def _config_for(candidate: str, config: FewShotConfig) -> FewShotConfig:
     )
 
 
+def _power_law_coef(log_macs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    a = np.stack([np.ones(len(y)), log_macs], axis=1)
+    coef: np.ndarray = np.linalg.lstsq(a, np.log(y), rcond=None)[0]
+    return coef
+
+
 def _power_law(log_macs: np.ndarray, support: np.ndarray, y: np.ndarray) -> np.ndarray:
-    a = np.stack([np.ones(len(support)), log_macs[support]], axis=1)
-    coef = np.linalg.lstsq(a, np.log(y), rcond=None)[0]
+    coef = _power_law_coef(log_macs[support], y)
     out: np.ndarray = coef[0] + coef[1] * log_macs
     return out
 
@@ -124,52 +129,109 @@ def adapt_and_predict(
     Raises:
         ValueError: no support sample or a non-positive measurement.
     """
-    if len(support) == 0 or np.any(y_support <= 0):
-        raise ValueError("few-shot adaptation needs at least one positive measurement")
-    if len(support) < 3:
-        return _fit_nnls_members(
-            member_log, basis, support, y_support, config, DEFAULT_NOISE_STD
-        ).combined()
-    names = [c for c in CANDIDATES if c != "macs" or log_macs is not None]
-    macs = log_macs if log_macs is not None else np.zeros(0)
-    errors = np.asarray(
-        [_loo_rmse(c, member_log, basis, macs, support, y_support, config) for c in names]
+    head = fit_fewshot(
+        member_log[:, support],
+        basis[support],
+        y_support,
+        config,
+        None if log_macs is None else log_macs[support],
     )
-    weights = 1.0 / np.maximum(errors, 1e-6) ** 2
-    weights /= weights.sum()
-    logs = np.zeros(member_log.shape[:2])
-    for name, w in zip(names, weights, strict=True):
-        if name == "macs":
-            logs += w * _power_law(macs, support, y_support)[None, :]
-        else:
-            part = _fit_nnls_members(
-                member_log, basis, support, y_support, _config_for(name, config), 0.0
-            )
-            logs += w * part.mean_members
-    noise = float(np.sqrt(np.sum(weights * errors**2))) * config.noise_scale
-    return combine_members(logs, max(noise, config.noise_floor))
+    return head.predict(member_log, basis, log_macs)
 
 
-def _fit_nnls_members(
+def fit_fewshot(
     member_log: np.ndarray,
     basis: np.ndarray,
-    support: np.ndarray,
-    y_support: np.ndarray,
+    y: np.ndarray,
     config: FewShotConfig,
-    noise: float,
-) -> _MemberLogs:
-    logs = np.empty(member_log.shape[:2])
-    for m in range(member_log.shape[0]):
-        x = design(member_log[m], basis, config)
-        head = fit_nnls_head(x[support], y_support, config.ridge)
-        logs[m] = np.log(np.maximum(head.predict(x), 1e-9))
-    return _MemberLogs(logs, noise)
+    log_macs: np.ndarray | None = None,
+) -> FewShotHead:
+    """Fit the few-shot head on a device's measured graphs only (reusable for any graphs).
+
+    Args:
+        member_log: ``[M, S, D]`` member log predictions of the S measured graphs.
+        basis: ``[S, B]`` their cost basis.
+        y: ``[S]`` their measured values (natural units, > 0).
+        config: column choice (the ``known+basis`` candidate's) and penalty.
+        log_macs: ``[S]`` log total MACs; enables the power-law candidate.
+
+    Raises:
+        ValueError: no support sample or a non-positive measurement.
+    """
+    if len(y) == 0 or np.any(y <= 0):
+        raise ValueError("few-shot adaptation needs at least one positive measurement")
+    support = np.arange(len(y))
+    if len(y) < 3:
+        part = _nnls_part(member_log, basis, y, config, 1.0)
+        return FewShotHead((part,), DEFAULT_NOISE_STD)
+    names = [c for c in CANDIDATES if c != "macs" or log_macs is not None]
+    macs = log_macs if log_macs is not None else np.zeros(0)
+    errors = np.asarray([_loo_rmse(c, member_log, basis, macs, support, y, config) for c in names])
+    weights = 1.0 / np.maximum(errors, 1e-6) ** 2
+    weights /= weights.sum()
+    parts: list[_Part] = []
+    for name, w in zip(names, weights, strict=True):
+        if name == "macs":
+            parts.append(_Part(float(w), None, coef=_power_law_coef(macs, y)))
+        else:
+            parts.append(_nnls_part(member_log, basis, y, _config_for(name, config), float(w)))
+    noise = float(np.sqrt(np.sum(weights * errors**2))) * config.noise_scale
+    return FewShotHead(tuple(parts), max(noise, config.noise_floor))
+
+
+def _nnls_part(
+    member_log: np.ndarray, basis: np.ndarray, y: np.ndarray, config: FewShotConfig, weight: float
+) -> _Part:
+    heads = tuple(
+        fit_nnls_head(design(member_log[m], basis, config), y, config.ridge)
+        for m in range(member_log.shape[0])
+    )
+    return _Part(weight, config, heads=heads)
 
 
 @dataclass(frozen=True)
-class _MemberLogs:
-    mean_members: np.ndarray
-    noise: float
+class _Part:
+    """One candidate head with its averaging weight: NNLS per member, or the MACs power law."""
 
-    def combined(self) -> LogGaussian:
-        return combine_members(self.mean_members, self.noise)
+    weight: float
+    config: FewShotConfig | None
+    heads: tuple[NNLSHead, ...] = ()
+    coef: np.ndarray | None = None
+
+    def member_logs(
+        self, member_log: np.ndarray, basis: np.ndarray, log_macs: np.ndarray | None
+    ) -> np.ndarray:
+        if self.coef is not None:
+            if log_macs is None:
+                raise ValueError("this few-shot head uses the MACs power law: pass log_macs")
+            law: np.ndarray = self.coef[0] + self.coef[1] * log_macs
+            return law[None, :]
+        assert self.config is not None
+        logs = np.empty(member_log.shape[:2])
+        for m, head in enumerate(self.heads):
+            x = design(member_log[m], basis, self.config)
+            logs[m] = np.log(np.maximum(head.predict(x), 1e-9))
+        return logs
+
+
+@dataclass(frozen=True)
+class FewShotHead:
+    """A few-shot adaptation fitted on one device's measurements (see :func:`fit_fewshot`)."""
+
+    parts: tuple[_Part, ...]
+    noise_std: float
+
+    def predict(
+        self, member_log: np.ndarray, basis: np.ndarray, log_macs: np.ndarray | None = None
+    ) -> LogGaussian:
+        """Predictive distribution of N graphs from their ``[M, N, D]`` member predictions.
+
+        Args:
+            member_log: ``[M, N, D]`` member log predictions for the known devices.
+            basis: ``[N, B]`` cost basis of the same graphs.
+            log_macs: ``[N]`` log total MACs (required when the power law took part).
+        """
+        logs = np.zeros(member_log.shape[:2])
+        for part in self.parts:
+            logs += part.weight * part.member_logs(member_log, basis, log_macs)
+        return combine_members(logs, self.noise_std)

@@ -2,13 +2,14 @@
 
 Per metric and device: a device the ensemble was trained on uses its learned head; another
 device with measurements gets the no-gradient few-shot head (:mod:`predictor.fewshot`) fitted on
-them; a device without any measurement gets the mean over known devices, flagged low-confidence.
-Peak memory without a trained head falls back to the IR's static estimate (weights + peak
-activations).
+them (cached for as long as the measurements stay the same); a device without any measurement
+gets the mean over known devices, flagged low-confidence. Peak memory without a trained head
+falls back to the IR's static estimate (weights + peak activations).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +22,7 @@ from predictor.api import DeviceContext, Estimate, Metric, PredictionBatch
 from predictor.ensemble import Ensemble, LogGaussian, combine_members
 from predictor.errors import PredictorError
 from predictor.features.featurizer import featurize
-from predictor.fewshot import FewShotConfig, adapt_and_predict
+from predictor.fewshot import FewShotConfig, FewShotHead, fit_fewshot
 from predictor.ir.schema import GraphIR
 from predictor.models.adapt import fit_nnls_head
 
@@ -29,13 +30,26 @@ from predictor.models.adapt import fit_nnls_head
 MIN_CONFIDENT_SAMPLES = 5
 #: Featurized graphs kept between calls (a warm batch skips featurization).
 FEATURE_CACHE_SIZE = 50_000
+#: Fitted few-shot heads kept, one per (device, metric, measurement set).
+FEWSHOT_CACHE_SIZE = 64
 _UNKNOWN_NOISE = 0.5
+_HeadKey = tuple[str, str, tuple[tuple[GraphIR, float], ...]]
 
 
 class NoDataError(PredictorError):
     """Nothing to predict a metric from (no trained head and no measurement)."""
 
     code = "no_data"
+
+
+def _basis(data: Sequence[Data]) -> np.ndarray:
+    out: np.ndarray = torch.cat([d.basis for d in data]).double().numpy()
+    return out
+
+
+def _log_macs(graphs: Sequence[GraphIR]) -> np.ndarray:
+    out: np.ndarray = np.log(np.maximum([float(g.macs) for g in graphs], 1.0))
+    return out
 
 
 def _static_memory(graphs: Sequence[GraphIR]) -> np.ndarray:
@@ -51,6 +65,8 @@ class EnsemblePredictor:
         self.fewshot = FewShotConfig(**meta.get("fewshot", {}))
         self._noise: dict[str, dict[str, float]] = meta.get("noise_std", {})
         self._features: OrderedDict[GraphIR, Data] = OrderedDict()
+        self._heads: OrderedDict[_HeadKey, FewShotHead] = OrderedDict()
+        self._heads_lock = threading.Lock()
 
     def _featurize(self, graphs: Sequence[GraphIR]) -> list[Data]:
         """Featurized graphs, from an LRU cache keyed by IR equality (names ignored)."""
@@ -120,17 +136,10 @@ class EnsemblePredictor:
             noise = self._noise.get(metric, {}).get(device.name, 0.1)
             return combine_members(logs, noise), False
         if trained and measured:
-            support_data = self._featurize([g for g, _ in measured])
-            all_data = data + support_data
-            member_log = self.ensemble.log_predict(all_data, metric)
-            basis = torch.cat([d.basis for d in all_data]).double().numpy()
-            support = np.arange(len(data), len(all_data))
-            y = np.asarray([v for _, v in measured])
-            all_graphs = [*graphs, *(g for g, _ in measured)]
-            log_macs = np.log(np.maximum([float(g.macs) for g in all_graphs], 1.0))
-            dist = adapt_and_predict(member_log, basis, support, y, self.fewshot, log_macs)
-            n = len(data)
-            return LogGaussian(dist.mean[:n], dist.std[:n]), len(measured) < MIN_CONFIDENT_SAMPLES
+            head = self._fewshot_head(device.name, metric, measured)
+            member_log = self.ensemble.log_predict(data, metric)
+            dist = head.predict(member_log, _basis(data), _log_macs(graphs))
+            return dist, len(measured) < MIN_CONFIDENT_SAMPLES
         if trained:
             logs = self.ensemble.log_predict(data, metric)
             spread = logs.std(axis=2).mean(axis=0)
@@ -140,6 +149,34 @@ class EnsemblePredictor:
         raise NoDataError(
             f"no trained {metric} head and no {metric} measurement on device {device.name!r}"
         )
+
+    def _fewshot_head(
+        self, device: str, metric: Metric, measured: list[tuple[GraphIR, float]]
+    ) -> FewShotHead:
+        """The few-shot head fitted on ``measured``, from cache when the same samples were seen.
+
+        Fitting runs the ensemble on every measured graph (hundreds on a busy device); the head
+        depends only on those samples, so one request for one graph costs one small forward.
+        """
+        key = (device, metric, tuple(measured))
+        with self._heads_lock:
+            head = self._heads.get(key)
+            if head is not None:
+                self._heads.move_to_end(key)
+                return head
+        support = self._featurize([g for g, _ in measured])
+        head = fit_fewshot(
+            self.ensemble.log_predict(support, metric),
+            _basis(support),
+            np.asarray([v for _, v in measured]),
+            self.fewshot,
+            _log_macs([g for g, _ in measured]),
+        )
+        with self._heads_lock:
+            self._heads[key] = head
+            if len(self._heads) > FEWSHOT_CACHE_SIZE:
+                self._heads.popitem(last=False)
+        return head
 
     def _static_memory(
         self, graphs: Sequence[GraphIR], measured: list[tuple[GraphIR, float]]
