@@ -99,6 +99,7 @@ def train_predictor(
     version: str | None = None,
     quick: bool = False,
     min_device_samples: int = 20,
+    init_from: Path | None = None,
 ) -> Path:
     """Train a new predictor version on measured samples and write its artifact.
 
@@ -111,6 +112,8 @@ def train_predictor(
         version: version string (default: a UTC timestamp).
         quick: tiny model and few epochs (tests, demos).
         min_device_samples: samples a device needs to get its own head.
+        init_from: artifact to warm-start from: its encoder, feature constants, model size and
+            the heads of devices it knows; other devices get fresh heads.
 
     Returns:
         The artifact directory.
@@ -118,12 +121,13 @@ def train_predictor(
     Raises:
         ValueError: no device has enough samples.
         FileExistsError: ``out_dir`` is not empty.
+        FileNotFoundError: no artifact at ``init_from``.
     """
     from predictor.training.fit import QUICK_SETTINGS, FitSettings
     from predictor.training.from_samples import train_from_samples
 
     settings = QUICK_SETTINGS if quick else FitSettings()
-    return train_from_samples(samples, out_dir, settings, version, min_device_samples)
+    return train_from_samples(samples, out_dir, settings, version, min_device_samples, init_from)
 
 
 def evaluate(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -19,6 +20,7 @@ from predictor.models.gnn import LayerType
 from predictor.models.perf_model import ModelConfig, PerfModel
 from predictor.training.dataset import attach_targets
 from predictor.training.trainer import TrainConfig, train_model
+from predictor.training.warm import warm_config, warm_member
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,13 @@ class FitSettings:
     lr: float = 3e-3
     members: int = 3
     seed: int = 0
+    #: Fewest optimizer steps per member: small data sets get more epochs (0: ``epochs`` only).
+    min_steps: int = 0
+
+    def epochs_for(self, samples: int) -> int:
+        """Epochs for ``samples`` graphs: ``epochs``, more when that is under ``min_steps``."""
+        batches = max(1, math.ceil(samples / self.batch_size))
+        return max(self.epochs, math.ceil(self.min_steps / batches))
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -59,6 +68,7 @@ def fit_ensemble(
     targets: Mapping[Metric, np.ndarray],
     devices: Sequence[str],
     settings: FitSettings,
+    init: Ensemble | None = None,
 ) -> Ensemble:
     """Train ``settings.members`` models that differ in seed (init and data order).
 
@@ -66,7 +76,9 @@ def fit_ensemble(
         graphs: featurized graphs.
         targets: metric -> ``[len(graphs), len(devices)]`` natural-unit values, NaN = missing.
         devices: device names (columns of every target matrix).
-        settings: hyper-parameters.
+        settings: hyper-parameters (with ``init``, the model size is ``init``'s).
+        init: warm start: members begin from this ensemble's weights and feature constants
+            (:mod:`predictor.training.warm`); devices it does not know get fresh heads.
 
     Raises:
         ValueError: a target matrix does not match ``graphs`` x ``devices``.
@@ -78,20 +90,24 @@ def fit_ensemble(
                 f"({len(graphs)}, {len(devices)})"
             )
     data = attach_targets(graphs, targets)
-    constants = fit_constants(data)
-    config = ModelConfig(
-        devices=tuple(devices),
-        metrics=tuple(targets),
-        hidden=settings.hidden,
-        depth=settings.depth,
-        layer=settings.layer,
-    )
+    if init is None:
+        constants = fit_constants(data)
+        config = ModelConfig(
+            devices=tuple(devices),
+            metrics=tuple(targets),
+            hidden=settings.hidden,
+            depth=settings.depth,
+            layer=settings.layer,
+        )
+    else:
+        config, constants = warm_config(init, tuple(devices), tuple(targets))
+    epochs = settings.epochs_for(len(data))
     members: list[PerfModel] = []
     for m in range(settings.members):
         start = time.perf_counter()
         torch.manual_seed(settings.seed * 1000 + m)
-        model = PerfModel(config, constants)
-        train = TrainConfig(settings.epochs, settings.batch_size, settings.lr, seed=m)
+        model = PerfModel(config, constants) if init is None else warm_member(init, m, config)
+        train = TrainConfig(epochs, settings.batch_size, settings.lr, seed=m)
         history = train_model(model, data, train)
         last = history[-1] if history else float("nan")
         logger.info("member %d: loss %.4f in %.0fs", m, last, time.perf_counter() - start)

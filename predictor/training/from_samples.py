@@ -16,6 +16,8 @@ from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
 from predictor.metrics import score
 from predictor.training.fit import FitSettings, data_fingerprint, fit_ensemble
+from predictor.training.head_gate import heads_to_keep, keep_devices
+from predictor.training.warm import load_init
 
 logger = logging.getLogger(__name__)
 
@@ -75,15 +77,38 @@ def train_from_samples(
     settings: FitSettings,
     version: str | None = None,
     min_device_samples: int = 20,
+    init_from: Path | None = None,
+    gate_heads: bool = True,
 ) -> Path:
-    """Train an ensemble on ``samples`` and write an artifact to ``out_dir``; returns its path."""
+    """Train an ensemble on ``samples`` (oldest first) and write an artifact to ``out_dir``.
+
+    With ``init_from`` (an artifact directory) training warm-starts from that artifact's weights
+    and keeps its feature constants and model size (:mod:`predictor.training.warm`). With
+    ``gate_heads`` a device keeps its learned head only where the head beats the few-shot path
+    on its newest rows (:mod:`predictor.training.head_gate`); the others are served few-shot.
+
+    Returns:
+        The artifact directory.
+    """
     graphs, devices, targets = sample_matrix(samples, min_device_samples)
-    ensemble = fit_ensemble([featurize(g) for g in graphs], targets, devices, settings)
+    init = load_init(init_from) if init_from is not None else None
+    heads = heads_to_keep(samples, devices, settings, init) if gate_heads else devices
+    full = fit_ensemble([featurize(g) for g in graphs], targets, devices, settings, init)
+    noise = residual_noise(full, graphs, targets, devices)
+    ensemble = keep_devices(full, heads)
+    metrics: dict[str, object] = {
+        "train_graphs": len(graphs),
+        "settings": settings.to_dict(),
+        "head_devices": list(heads),
+        "trained_devices": list(devices),
+    }
+    if init_from is not None:
+        metrics["warm_start_from"] = str(init_from)
     info = ArtifactInfo(
         version=version or datetime.now(UTC).strftime("v%Y%m%d%H%M%S"),
         fingerprint=data_fingerprint(targets, devices),
-        metrics={"train_graphs": len(graphs), "settings": settings.to_dict()},
-        noise_std=residual_noise(ensemble, graphs, targets, devices),
+        metrics=metrics,
+        noise_std={m: {d: v for d, v in per.items() if d in heads} for m, per in noise.items()},
     )
     return save_artifact(ensemble, info, out_dir)
 
