@@ -3,16 +3,20 @@
 The newest ``holdout_fraction`` of each device's measurements is held out; the candidate is
 trained on the rest and both the candidate and the active version are scored on the held-out
 rows, each given the device's training measurements as context (as serving does). The candidate
-is promoted only when it is better (lower mean MAPE over the devices both were scored on).
+warm-starts from the active version's weights (``RetrainConfig.warm_start``, or the request's
+``warm_start`` param) and is promoted only when it is better (lower mean MAPE over the devices
+both were scored on).
 Per-device figures go to ``metrics["per_device"][device]`` of the version row.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +39,16 @@ class RetrainConfig:
     min_holdout: int = 2
     quick: bool = True
     min_device_samples: int = 10
+    warm_start: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TrainSettings:
+    """How one candidate is trained: quick settings, head threshold, artifact to start from."""
+
+    quick: bool
+    min_device_samples: int
+    init: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,17 +166,42 @@ def better(
     return new < old
 
 
-def _active_predictor(state: AppState) -> tuple[str, Predictor] | None:
+def _active_predictor(state: AppState) -> tuple[str, Path, Predictor] | None:
     with state.db.session() as session:
         row = predictor_crud.active(session)
         found = (row.version, row.artifact_path) if row is not None else None
     if found is None:
         return None
     try:
-        return found[0], load_predictor(Path(found[1]))
+        return found[0], Path(found[1]), load_predictor(Path(found[1]))
     except Exception:  # an unloadable active version is replaced by any working candidate
         logger.exception("active predictor %s cannot be loaded", found[0])
         return None
+
+
+def train_candidate(
+    train: Sequence[Sample], out_dir: Path, version: str, settings: TrainSettings
+) -> tuple[Path, bool]:
+    """Train the candidate, warm-started from ``settings.init`` when set; returns (path, warm).
+
+    A warm start that fails (an artifact of another model size or IR version) falls back to
+    training from scratch.
+    """
+    fit = partial(
+        train_predictor,
+        train,
+        out_dir,
+        version=version,
+        quick=settings.quick,
+        min_device_samples=settings.min_device_samples,
+    )
+    if settings.init is not None:
+        try:
+            return fit(init_from=settings.init), True
+        except (OSError, ValueError, RuntimeError, KeyError):
+            logger.exception("warm start from %s failed; training from scratch", settings.init)
+            shutil.rmtree(out_dir, ignore_errors=True)
+    return fit(), False
 
 
 def run_round(state: AppState, config: RetrainConfig, params: dict[str, Any]) -> RoundResult:
@@ -176,19 +215,22 @@ def run_round(state: AppState, config: RetrainConfig, params: dict[str, Any]) ->
     train, held = time_split(samples, config.holdout_fraction, config.min_holdout)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     version = str(params.get("version") or f"v{stamp}")
-    out_dir = state.settings.artifact_dir / version
-    quick = bool(params.get("quick", config.quick))
-    min_dev = int(params.get("min_device_samples", config.min_device_samples))
-    path = train_predictor(train, out_dir, version=version, quick=quick, min_device_samples=min_dev)
-    candidate = load_predictor(path)
-    per_device = score_per_device(candidate, train, held, kinds)
     active = _active_predictor(state)
-    active_scores = score_per_device(active[1], train, held, kinds) if active else None
+    warm = bool(params.get("warm_start", config.warm_start)) and active is not None
+    settings = TrainSettings(
+        quick=bool(params.get("quick", config.quick)),
+        min_device_samples=int(params.get("min_device_samples", config.min_device_samples)),
+        init=active[1] if warm and active is not None else None,
+    )
+    path, warmed = train_candidate(train, state.settings.artifact_dir / version, version, settings)
+    per_device = score_per_device(load_predictor(path), train, held, kinds)
+    active_scores = score_per_device(active[2], train, held, kinds) if active else None
     promote = better(per_device, active_scores)
     metrics: dict[str, Any] = {
         "per_device": per_device,
         "active_per_device": active_scores,
         "compared_with": active[0] if active else None,
+        "warm_start_from": active[0] if warmed and active is not None else None,
         "train_samples": len(train),
         "holdout_samples": len(held),
         "max_measurement_id": newest,

@@ -1,8 +1,25 @@
 from __future__ import annotations
 
-from predictor.api import Sample
-from service.retrain import better, held_out_count, score_per_device, time_split
-from tests.service.factories import tiny_graph
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from predictor.api import Sample, load_predictor
+from service.core.config import Settings
+from service.crud import predictors as predictor_crud
+from service.models import Device
+from service.retrain import (
+    RetrainConfig,
+    better,
+    held_out_count,
+    run_round,
+    score_per_device,
+    time_split,
+)
+from service.state import AppState
+from tests.service.factories import make_device, make_measurement, make_model, tiny_graph
 from tests.service.predictors import LinearMacsPredictor
 
 
@@ -47,3 +64,36 @@ def test_better_compares_mean_mape_on_common_devices() -> None:
     assert not better({}, None)
     assert better(good, bad)  # type: ignore[arg-type]
     assert not better(bad, good)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def state(settings: Settings) -> Iterator[AppState]:
+    app_state = AppState.build(settings, load_predictor)  # real artifacts, real training
+    yield app_state
+    app_state.db.dispose()
+
+
+def _measure(state: AppState, count: int) -> None:
+    with state.db.session(write=True) as session:
+        if session.get(Device, "dev1") is None:
+            make_device(session, "dev1")
+        for _ in range(count):
+            model = make_model(session)
+            make_measurement(session, model.id, latency_ms=0.02 * model.macs / 1e6 + 0.1)
+
+
+def test_rounds_warm_start_from_the_active_version(state: AppState) -> None:
+    config = RetrainConfig(min_device_samples=6)
+    _measure(state, 10)
+    first = run_round(state, config, {})
+    assert first.promoted
+    _measure(state, 4)
+    second = run_round(state, config, {})
+    cold = run_round(state, config, {"warm_start": False})
+    with state.db.session() as session:
+        rows = {v.version: v for v in predictor_crud.list_versions(session)}
+    assert rows[first.version].metrics["warm_start_from"] is None  # nothing to start from
+    assert rows[second.version].metrics["warm_start_from"] == first.version
+    assert rows[cold.version].metrics["warm_start_from"] is None
+    meta = json.loads((Path(rows[second.version].artifact_path) / "metadata.json").read_text())
+    assert meta["metrics"]["warm_start_from"] == rows[first.version].artifact_path
