@@ -54,3 +54,19 @@ def test_bench_active_rejects_unknown_strategy(tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["bench", "active", "--quick", "--strategies", "greedy"])
     assert res.exit_code != 0
     assert "greedy" in res.output
+
+
+SHARED = Path("/work/shared/data/nasbench201_latency_ms.csv.gz")
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="measured tables not on this machine")
+def test_bench_active_quick_real_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERFLOOP_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "r.json"
+    args = ["bench", "active", "--quick", "--data", str(SHARED), "--regime", "gpu-meta"]
+    args += ["--seeds", "1", "--strategies", "eer", "--test-devices", "raspi4"]
+    res = CliRunner().invoke(app, [*args, "--json", str(out)])
+    assert res.exit_code == 0, res.output
+    result = json.loads(out.read_text())
+    assert result["train_devices"] == ["1080ti_1", "1080ti_32", "1080ti_256"]
+    assert sorted(result["summary"]["overall"]["eer"], key=int) == ["10", "15", "20", "30"]
