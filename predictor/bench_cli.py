@@ -13,7 +13,7 @@ SPACE_HELP = "Search space of the table: nasbench201 or fbnet."
 QUICK_ROWS = 150
 DATA_HELP = "Latency CSV (arch column + one column per device, ms; .gz ok); repeat to join."
 LAYER_HELP = "GNN layer type: sage, gin or gat."
-REFS_HELP = "Most reference archs per support set (default: half of --samples; rest random)."
+REFS_HELP = "Most reference archs per support set, rest random (default: NB201 half, else all)."
 MEMO_HELP = "Reuse/store the meta-trained predictions (cache dir): re-runs skip meta-training."
 
 

@@ -13,9 +13,9 @@ def test_spread_subset_keeps_both_ends() -> None:
     assert spread_subset(refs, 0) == []
 
 
-def test_refs_used_defaults_to_half_the_budget() -> None:
-    bench = FewShotBench("nasbench201", ("a",), ("b",), samples=10)
-    assert bench.refs_used == 5
+def test_refs_used_defaults_to_the_space_share() -> None:
+    assert FewShotBench("nasbench201", ("a",), ("b",), samples=10).refs_used == 5
+    assert FewShotBench("fbnet", ("a",), ("b",), samples=10).refs_used == 10
     assert FewShotBench("nasbench201", ("a",), ("b",), samples=10, max_refs=20).refs_used == 10
     assert FewShotBench("nasbench201", ("a",), ("b",), samples=10, max_refs=0).refs_used == 0
 
