@@ -87,7 +87,8 @@ class Ensemble:
             raise KeyError(f"metric {metric!r} not trained; metrics: {self.config.metrics}")
         out = np.empty((len(self.members), len(graphs), len(self.config.devices)))
         for member in self.members:
-            member.eval()
+            if member.training:  # eval() walks every submodule: ~1 ms per call on a 1-graph request
+                member.eval()
         for start in range(0, len(graphs), batch_size):
             batch = collate(graphs[start : start + batch_size])
             for m, member in enumerate(self.members):
