@@ -67,6 +67,10 @@ class DemoResult:
     first: Scores = field(default_factory=dict)
     latest: Scores = field(default_factory=dict)
     few_context: Scores = field(default_factory=dict)
+    #: Measurements per device when the first version was trained, and that version's scores
+    #: given only those as context (what was served back then).
+    first_counts: dict[str, int] = field(default_factory=dict)
+    early: Scores = field(default_factory=dict)
     versions: list[tuple[str, bool]] = field(default_factory=list)
     doubt_jobs: list[int] = field(default_factory=list)
     doubt_measured: int = 0
@@ -115,13 +119,13 @@ def measured_doubts(client: Client, job_ids: list[int]) -> int:
     )
 
 
-def first_per_device(samples: list[Sample], n: int) -> list[Sample]:
-    """The oldest ``n`` samples of each device."""
+def first_per_device(samples: list[Sample], n: int | dict[str, int]) -> list[Sample]:
+    """The oldest ``n`` samples of each device (``n[device]`` when a dict)."""
     seen: dict[str, int] = {}
     out = []
     for s in samples:
         seen[s.device] = seen.get(s.device, 0) + 1
-        if seen[s.device] <= n:
+        if seen[s.device] <= (n if isinstance(n, int) else n.get(s.device, 0)):
             out.append(s)
     return out
 
@@ -148,6 +152,10 @@ def held_out_comparison(stack: Stack, result: DemoResult) -> None:
     if len(result.versions) >= 2:
         result.first = scores(result.versions[0][0])
         result.latest = scores(result.versions[-1][0])
+    if result.versions and result.first_counts:
+        first = load_predictor(Path(paths[result.versions[0][0]]))
+        early_rows = first_per_device(train, result.first_counts)
+        result.early = score_per_device(first, early_rows, held, kinds)
 
 
 def _worker(stack: Stack, cfg: DemoConfig) -> Worker:
@@ -204,6 +212,7 @@ def _drive(stack: Stack, cfg: DemoConfig, console: Console, result: DemoResult) 
         while time.monotonic() < deadline:
             report = worker.step()
             if report.trained is not None:
+                result.first_counts = result.first_counts or measurement_counts(stack)
                 result.versions.append((report.trained.version, report.trained.promoted))
                 if report.trained.promoted:
                     result.doubt_jobs += measure_doubtful(client, list(bars), cfg, rng)
@@ -270,6 +279,12 @@ def print_result(console: Console, result: DemoResult) -> None:
         f"{len(result.doubt_jobs)} doubtful predictions sent to measurement, "
         f"{result.doubt_measured} measured so far"
     )
+    early, final = mean_mape(result.early), mean_mape(result.final)
+    if early is not None and final is not None:
+        console.print(
+            f"mean held-out MAPE as served: first version with the measurements it had "
+            f"{100 * early:.1f} %, active version with all {100 * final:.1f} %"
+        )
     first, latest = mean_mape(result.first), mean_mape(result.latest)
     if first is not None and latest is not None:
         console.print(
