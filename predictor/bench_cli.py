@@ -158,20 +158,22 @@ def _register_fullshot(bench: typer.Typer) -> None:
         threads: int = typer.Option(
             1, "--threads", help="torch threads (1 is fastest when shared)."
         ),
+        layer: str = typer.Option("sage", "--layer", help=LAYER_HELP),
+        epochs: int = typer.Option(30, "--epochs", help="Training epochs per member."),
     ) -> None:
         """Train on N rows of one device, test on the rest; all methods, per device."""
         import torch
 
         from predictor.bench.fullshot import run_fullshot
         from predictor.data.splits import PUBLISHED_SPLITS
-        from predictor.training.fit import QUICK_SETTINGS, FitSettings
+        from predictor.training.fit import QUICK_SETTINGS
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         torch.set_num_threads(threads)
         table, graphs = _load(space, data, quick)
         split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
         chosen = _devices(devices, split.test, table.devices)
-        settings = QUICK_SETTINGS if quick else FitSettings(members=members)
+        settings = QUICK_SETTINGS if quick else _fit_settings(layer, members, epochs)
         n = min(samples, 100) if quick else samples
         result = run_fullshot(table, graphs, chosen, n, settings, seeds)
         result["space"] = space

@@ -104,3 +104,13 @@ def test_ceiling_on_synthetic_table(tmp_path: Path) -> None:
     # the synthetic latency is a function of the op multiset: no within-group noise
     assert result["devices"]["dev_a"]["noise_std_log"] < 1e-9
     assert result["devices"]["dev_a"]["position_model"] is None
+
+
+def test_fullshot_rejects_unknown_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PERFLOOP_CACHE_DIR", str(tmp_path / "cache"))
+    data = tmp_path / "t.csv"
+    _write_csv(data, 12)
+    args = ["bench", "fullshot", "--data", str(data), "--devices", "dev_a", "--layer", "mlp"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code != 0
+    assert "mlp" in res.output
