@@ -180,7 +180,7 @@ def _active_predictor(state: AppState) -> tuple[str, Path, Predictor] | None:
 
 
 def train_candidate(
-    train: Sequence[Sample], out_dir: Path, version: str, settings: TrainSettings
+    train: Sequence[Sample], out_dir: Path, version: str | None, settings: TrainSettings
 ) -> tuple[Path, bool]:
     """Train the candidate, warm-started from ``settings.init`` when set; returns (path, warm).
 

@@ -16,6 +16,7 @@ from predictor.api import Sample
 from service.core.locks import exclusive
 from service.crud import measurements as measurement_crud
 from service.crud import predictors as predictor_crud
+from service.retrain import TrainSettings, train_candidate
 from service.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ def _run_claimed(state: AppState, trainer: Trainer, request_id: int, activate: b
             logger.info("training request %s was claimed by another trainer", request_id)
             return
         params = dict(predictor_crud.get_train_request(session, request_id).params)
+        active = predictor_crud.active(session)
+        if active is not None and params.get("warm_start", True):
+            params["init_from"] = active.artifact_path  # warm start from the active version
     try:
         samples = training_samples(state)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -100,7 +104,12 @@ def start_training(state: AppState, trainer: Trainer, request_id: int, activate:
 
 
 def default_trainer() -> Trainer | None:
-    """A trainer backed by ``predictor.api.train_predictor``, or None until it exists."""
+    """A trainer backed by ``predictor.api.train_predictor``, or None until it exists.
+
+    It warm-starts from ``params["init_from"]`` (set to the active version's artifact by
+    :func:`run_training` unless the request says ``warm_start: false``), falling back to a cold
+    start when that artifact cannot be used.
+    """
     from predictor import api
 
     train = getattr(api, "train_predictor", None)
@@ -108,17 +117,19 @@ def default_trainer() -> Trainer | None:
         return None
 
     def trainer(samples: Sequence[Sample], out_dir: Path, params: dict[str, Any]) -> TrainedVersion:
-        path = train(
-            samples,
-            out_dir,
-            version=params.get("version"),
+        init = params.get("init_from")
+        settings = TrainSettings(
             quick=bool(params.get("quick", False)),
             min_device_samples=int(params.get("min_device_samples", 20)),
+            init=Path(init) if init else None,
         )
+        path, warm = train_candidate(samples, out_dir, params.get("version"), settings)
         version = api.load_predictor(path).version
-        in_sample = api.evaluate(path, samples, ("latency_ms",))
-        return TrainedVersion(
-            version, Path(path), {"in_sample": in_sample, "samples": len(samples)}
-        )
+        metrics = {
+            "in_sample": api.evaluate(path, samples, ("latency_ms",)),
+            "samples": len(samples),
+            "warm_start_from": init if warm else None,
+        }
+        return TrainedVersion(version, Path(path), metrics)
 
     return trainer

@@ -17,8 +17,9 @@ from service.core.config import Settings
 from service.crud import predictors as predictor_crud
 from service.models import PredictorVersion
 from service.state import AppState
-from service.training import TrainedVersion, run_training
+from service.training import TrainedVersion, default_trainer, run_training
 from service.worker import claim_request
+from tests.service.factories import tiny_graph
 from tests.service.predictors import load_linear, write_artifact
 
 
@@ -114,3 +115,29 @@ def test_racing_claims_train_each_request_at_most_once(state: AppState) -> None:
     for r in request_ids:  # an API thread without the trainer lock leaves its request queued
         expected = "done" if r in by_api else "running" if r in worker_claims else "queued"
         assert _status(state, r)[0] == expected, (r, by_api, worker_claims)
+
+
+def test_api_training_warm_starts_from_the_active_version(state: AppState, tmp_path: Path) -> None:
+    active = write_artifact(tmp_path / "v0", "v0")
+    with state.db.session(write=True) as session:
+        predictor_crud.register(session, "v0", str(active), {})
+        predictor_crud.activate(session, "v0")
+        cold = predictor_crud.create_train_request(session, {"warm_start": False}).id
+    warm = _request(state)
+    trainer = RecordingTrainer()
+    run_training(state, trainer, warm, activate=False)
+    run_training(state, trainer, cold, activate=False)
+    assert [c.get("init_from") for c in trainer.calls] == [str(active), None]
+
+
+def test_default_trainer_falls_back_to_a_cold_start(tmp_path: Path) -> None:
+    samples = [
+        Sample(tiny_graph(channels=c), "dev1", latency_ms=0.5 + 0.1 * c) for c in range(2, 10)
+    ]
+    unusable = write_artifact(tmp_path / "linear", "v0")  # not an ensemble artifact
+    trainer = default_trainer()
+    assert trainer is not None
+    params = {"quick": True, "min_device_samples": 4, "init_from": str(unusable)}
+    trained = trainer(samples, tmp_path / "v1", params)
+    assert (trained.artifact_path / "metadata.json").exists()
+    assert trained.metrics["warm_start_from"] is None
