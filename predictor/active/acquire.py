@@ -98,18 +98,21 @@ def expected_error_reduction(
     pts = x[pool]
     scatter = pts.T @ pts
     a_inv = np.linalg.inv(ridge * np.eye(x.shape[1]) + x[measured].T @ x[measured])
+    p = pts @ a_inv  # rows A^-1 x_j, kept current by rank-one updates: O(N d) per pick
+    lev = np.sum(p * pts, axis=1)
+    num = np.sum((p @ scatter) * p, axis=1)
     taken = np.zeros(len(pool), dtype=bool)
     chosen: list[int] = []
     for _ in range(min(k, len(pool))):
-        b = a_inv @ scatter @ a_inv
-        gain = np.einsum("nd,de,ne->n", pts, b, pts) / (
-            1.0 + np.einsum("nd,de,ne->n", pts, a_inv, pts)
-        )
-        i = int(np.argmax(np.where(taken, -np.inf, gain)))
+        i = int(np.argmax(np.where(taken, -np.inf, num / (1.0 + lev))))
         taken[i] = True
         chosen.append(int(pool[i]))
-        u = a_inv @ pts[i]
-        a_inv = a_inv - np.outer(u, u) / (1.0 + pts[i] @ u)
+        u, c = p[i].copy(), 1.0 + lev[i]
+        alpha, s_u = pts @ u, scatter @ u
+        beta = p @ s_u
+        num = num - 2.0 * alpha * beta / c + alpha**2 * float(u @ s_u) / c**2
+        lev = lev - alpha**2 / c
+        p -= np.outer(alpha, u) / c
     return chosen
 
 

@@ -93,3 +93,24 @@ def test_disagreement_removes_the_shared_noise() -> None:
     noise, member = 0.3, np.array([0.0, 0.1, 0.2])
     d = disagreement(np.sqrt(noise**2 + member**2))
     assert np.allclose(d, member, atol=1e-6)
+
+
+def _eer_naive(emb: np.ndarray, pool: np.ndarray, measured: np.ndarray, k: int) -> list[int]:
+    x = np.hstack([emb, np.ones((len(emb), 1))])
+    pts, chosen = x[pool], []
+    a_inv = np.linalg.inv(np.eye(x.shape[1]) + x[measured].T @ x[measured])
+    left = list(range(len(pool)))
+    for _ in range(k):
+        gains = [np.sum((pts @ a_inv @ pts[j]) ** 2) / (1 + pts[j] @ a_inv @ pts[j]) for j in left]
+        j = left.pop(int(np.argmax(gains)))
+        chosen.append(int(pool[j]))
+        u = a_inv @ pts[j]
+        a_inv = a_inv - np.outer(u, u) / (1 + pts[j] @ u)
+    return chosen
+
+
+def test_eer_rank_one_updates_match_the_direct_computation() -> None:
+    rng = np.random.default_rng(3)
+    emb = rng.normal(size=(60, 4)) * np.array([3.0, 1.0, 0.5, 0.1])
+    pool, measured = np.arange(5, 60), np.arange(5)
+    assert expected_error_reduction(emb, pool, measured, 12) == _eer_naive(emb, pool, measured, 12)
