@@ -35,6 +35,7 @@ from service.crud import predictors as predictor_crud
 from service.crud.tokens import create_token
 from service.migrate import upgrade
 from service.models import Device, Measurement
+from service.serving import WORKER_ENV_DEFAULTS
 
 SPACE = "nasbench201"
 DEVICE = "bench-cpu"
@@ -157,7 +158,7 @@ def running_server(
         The server's base URL.
     """
     port = _free_port()
-    env = {**os.environ, "PERFLOOP_DATA_DIR": str(data_dir)}
+    env = {**WORKER_ENV_DEFAULTS, **os.environ, "PERFLOOP_DATA_DIR": str(data_dir)}
     env.pop("PERFLOOP_DATABASE_URL", None)
     if database_url:
         env["PERFLOOP_DATABASE_URL"] = database_url

@@ -90,7 +90,14 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes."),
 ) -> None:
     """Migrate the database and serve the API with uvicorn."""
+    import os
+
     import uvicorn
+
+    from service.serving import WORKER_ENV_DEFAULTS
+
+    for name, value in WORKER_ENV_DEFAULTS.items():  # before anything imports torch
+        os.environ.setdefault(name, value)
 
     from service.core.config import get_settings
     from service.core.db import Database

@@ -68,3 +68,27 @@ def test_predictors_add_registers_and_activates(data_dir: Path, tmp_path: Path) 
         assert active.artifact_path == str(artifact.resolve())
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("preset", [None, "3"])
+def test_serve_gives_workers_one_torch_thread_unless_told(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, preset: str | None
+) -> None:
+    import uvicorn
+
+    seen: dict[str, str | None] = {}
+
+    def fake_run(*_args: object, **_kwargs: object) -> None:
+        import os
+
+        seen["omp"] = os.environ.get("OMP_NUM_THREADS")
+
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # setenv first: restored afterwards
+        monkeypatch.setenv(name, "placeholder")
+        monkeypatch.delenv(name)
+    if preset is not None:
+        monkeypatch.setenv("OMP_NUM_THREADS", preset)
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    result = CliRunner().invoke(app, ["serve", "--port", "0"])
+    assert result.exit_code == 0, result.output
+    assert seen["omp"] == (preset or "1")
