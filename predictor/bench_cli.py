@@ -209,7 +209,7 @@ def _register_throughput(bench: typer.Typer) -> None:
         space: str = typer.Option("nasbench201", "--space", help=SPACE_HELP),
         data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
         graphs_n: int = typer.Option(4096, "--graphs", help="Graphs per timed call."),
-        batch_size: int = typer.Option(1024, "--batch-size"),
+        batch_size: int = typer.Option(128, "--batch-size", help="Graphs per forward pass."),
         threads: int = typer.Option(2, "--threads", help="torch threads."),
         json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
     ) -> None:
