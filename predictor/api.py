@@ -141,3 +141,19 @@ def evaluate(
     from predictor.training.from_samples import evaluate_samples
 
     return evaluate_samples(path, samples, metrics)
+
+
+def select_measurements(
+    candidates: Sequence[GraphIR],
+    measured: Sequence[GraphIR],
+    k: int,
+    weights: Sequence[float] | None = None,
+) -> list[int]:
+    """Indices of the ``k`` candidates most worth measuring next on a device (in pick order).
+
+    k-center greedy over label-free static graph features, optionally weighted (e.g. by
+    predicted interval width); see :func:`predictor.active.acquire.select_diverse`.
+    """
+    from predictor.active.acquire import select_diverse
+
+    return select_diverse(candidates, measured, k, weights)

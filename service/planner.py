@@ -1,9 +1,13 @@
 """Active-learning planner: keep each device's queue filled with what is most worth measuring.
 
 Candidates come from the search spaces (random samples) and from what clients asked about (specs
-in the prediction log). Each is scored by the active predictor's relative 90 % interval width on
-that device; picks are greedy by uncertainty times distance (log MACs, log params) to what is
-already measured or picked, so a batch does not crowd one corner of the space.
+in the prediction log). The default rule (``coverage``) picks by k-center greedy over label-free
+static graph features (``predictor.api.select_measurements``): each pick is the candidate
+farthest from everything measured or already picked on the device. ``perfloop bench active``
+found it ahead of random selection where a device's model is trained from its own measurements,
+while picks driven by the predicted interval width lost to random (docs/BENCHMARKS.md, "Active
+learning"). ``uncertain`` keeps the earlier rule: the active predictor's relative 90 % interval
+width times the distance (log MACs, log params) to what is measured or picked.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select
 
+from predictor.api import select_measurements
 from predictor.ir.schema import GraphIR
 from service.core.errors import Conflict, Unavailable
 from service.crud import jobs as job_crud
@@ -30,6 +35,8 @@ logger = logging.getLogger(__name__)
 #: Planned jobs go after references and after jobs clients asked for.
 PLANNED_PRIORITY = -10
 
+PlanStrategy = Literal["coverage", "uncertain"]
+
 
 @dataclass(frozen=True, slots=True)
 class PlannerConfig:
@@ -40,6 +47,7 @@ class PlannerConfig:
     batch: int = 4
     pool_per_space: int = 32
     log_candidates: int = 64
+    strategy: PlanStrategy = "coverage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +171,19 @@ def pick(
     return chosen
 
 
+def pick_uncertain(
+    state: AppState, device: str, kind: str, cands: Sequence[Candidate], k: int
+) -> list[Candidate]:
+    """The ``uncertain`` rule: interval width x (1 + distance); distance alone if no predictor."""
+    try:
+        widths = uncertainty(state, device, kind, [c.graph for c in cands])
+    except (Conflict, Unavailable):  # no usable predictor yet: diversity alone decides
+        widths = [1.0] * len(cands)
+    context = state.samples.context(state.db, device, kind)
+    anchors = [graph_position(s.graph) for s in context.samples]
+    return pick(cands, widths, anchors, k)
+
+
 def plan_device(
     state: AppState, device: str, kind: str, config: PlannerConfig, rng: random.Random
 ) -> int:
@@ -170,15 +191,15 @@ def plan_device(
     cands = candidates(state, device, config, rng)
     if not cands:
         return 0
-    try:
-        widths = uncertainty(state, device, kind, [c.graph for c in cands])
-    except (Conflict, Unavailable):  # no usable predictor yet: diversity alone decides
-        widths = [1.0] * len(cands)
-    context = state.samples.context(state.db, device, kind)
-    anchors = [graph_position(s.graph) for s in context.samples]
+    if config.strategy == "coverage":
+        context = state.samples.context(state.db, device, kind)
+        measured = [s.graph for s in context.samples]
+        picks = select_measurements([c.graph for c in cands], measured, config.batch)
+        chosen = [cands[i] for i in picks]
+    else:
+        chosen = pick_uncertain(state, device, kind, cands, config.batch)
     from predictor.spaces.registry import get_space
 
-    chosen = pick(cands, widths, anchors, config.batch)
     model_ids = [store_spec(state, c.space, c.spec, get_space) for c in chosen]
     with state.db.session(write=True) as session:
         for mid in model_ids:

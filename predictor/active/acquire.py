@@ -19,9 +19,13 @@ cost basis, MACs) or the static graph features.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 import numpy as np
+
+from predictor.features.featurizer import cost_basis, graph_numeric
+from predictor.ir.schema import GraphIR
 
 Strategy = Literal["random", "uncertain", "coverage", "disagree_diverse", "eer"]
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
@@ -167,3 +171,46 @@ def select(
     if strategy == "eer":
         return expected_error_reduction(emb, pool, measured, k)
     raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
+
+
+def static_embedding(graphs: Sequence[GraphIR]) -> np.ndarray:
+    """One row per graph: log1p graph-level static features and per-op-type cost sums.
+
+    Label-free and comparable across search spaces (the op-type sums tell a depthwise-heavy
+    FBNet net from a dense NB201 cell net even at equal MACs). Columns are not standardised.
+    """
+    rows = [np.concatenate([np.log1p(graph_numeric(g)), np.log1p(cost_basis(g))]) for g in graphs]
+    return np.asarray(rows, dtype=np.float64).reshape(len(graphs), -1)
+
+
+def select_diverse(
+    candidates: Sequence[GraphIR],
+    measured: Sequence[GraphIR],
+    k: int,
+    weights: Sequence[float] | None = None,
+) -> list[int]:
+    """Indices of ``k`` candidates to measure next: (weighted) k-center greedy.
+
+    Each pick maximises weight x distance, in the standardised :func:`static_embedding`, to the
+    nearest measured graph or earlier pick (with ``weights`` None this is the ``coverage`` rule
+    of ``perfloop bench active``).
+
+    Args:
+        candidates: graphs that could be measured.
+        measured: graphs already measured on the device (anchors).
+        k: how many to pick.
+        weights: optional non-negative per-candidate weights (e.g. interval widths).
+
+    Returns:
+        Candidate indices in pick order (at most ``k``).
+    """
+    if not candidates or k <= 0:
+        return []
+    emb = standardize(static_embedding([*candidates, *measured]))
+    n = len(candidates)
+    pool = np.arange(n)
+    anchors = np.arange(n, n + len(measured))
+    w = None
+    if weights is not None:
+        w = np.concatenate([np.asarray(weights, dtype=np.float64), np.ones(len(measured))])
+    return weighted_kcenter(emb, pool, anchors, k, weight=w)

@@ -68,6 +68,7 @@ def test_planner_tops_up_queues_with_new_specs(state: AppState, tmp_path: Path) 
         models = {m.id: m for m in session.scalars(select(Model))}
     assert len(jobs) == 2 and {j.priority for j in jobs} == {PLANNED_PRIORITY}
     assert {models[j.model_id].space for j in jobs} == {"kws"}
+
     assert models[jobs[0].model_id].spec != models[jobs[1].model_id].spec
 
 
@@ -109,3 +110,14 @@ def test_a_worker_step_recovers_only_while_holding_the_trainer_lock(state: AppSt
     with state.db.session() as session:
         row = predictor_crud.get_train_request(session, request_id)
     assert report.trained is None and row.status == "failed" and "samples" in str(row.error)
+
+
+def test_planner_uncertain_rule_without_predictor_uses_distance(state: AppState) -> None:
+    with state.db.session(write=True) as session:
+        make_device(session, "dev1")
+    config = PlannerConfig(
+        spaces=("kws",), min_queue=1, batch=3, pool_per_space=6, strategy="uncertain"
+    )
+    assert plan(state, config, random.Random(1)) == {"dev1": 3}
+    with state.db.session() as session:
+        assert len({j.model_id for j in session.scalars(select(Job))}) == 3

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
@@ -10,9 +12,11 @@ from predictor.active.acquire import (
     min_sq_distance,
     pick_uncertain,
     select,
+    select_diverse,
     standardize,
     weighted_kcenter,
 )
+from predictor.ir.schema import GraphIR
 
 
 def test_pick_uncertain_prefers_wide_and_spread_out_rows() -> None:
@@ -114,3 +118,18 @@ def test_eer_rank_one_updates_match_the_direct_computation() -> None:
     emb = rng.normal(size=(60, 4)) * np.array([3.0, 1.0, 0.5, 0.1])
     pool, measured = np.arange(5, 60), np.arange(5)
     assert expected_error_reduction(emb, pool, measured, 12) == _eer_naive(emb, pool, measured, 12)
+
+
+def test_select_diverse_skips_what_is_already_measured(tiny_graph: Callable[..., GraphIR]) -> None:
+    measured = tiny_graph(channels=8)
+    same, far, middle = tiny_graph(channels=8), tiny_graph(channels=64), tiny_graph(channels=16)
+    picks = select_diverse([same, far, middle], [measured], 2)
+    assert picks[0] == 1  # the candidate farthest from the measured graph comes first
+    assert 0 not in picks  # an exact copy of a measured graph is never worth measuring first
+    assert select_diverse([same, far], [measured], 5) == [1, 0]  # k above the pool: all, once
+    assert select_diverse([], [measured], 3) == []
+
+
+def test_select_diverse_weights_veto_candidates(tiny_graph: Callable[..., GraphIR]) -> None:
+    graphs = [tiny_graph(channels=c) for c in (8, 16, 64)]
+    assert select_diverse(graphs, [], 1, weights=[0.0, 1.0, 0.0]) == [1]
