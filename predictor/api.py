@@ -157,3 +157,17 @@ def select_measurements(
     from predictor.active.acquire import select_diverse
 
     return select_diverse(candidates, measured, k, weights)
+
+
+def set_inference_workers(workers: int) -> None:
+    """Threads one batched prediction call spreads its graph batches over (default 1).
+
+    Use with one torch intra-op thread per process; see
+    :func:`predictor.ensemble.set_inference_workers`.
+
+    Raises:
+        ValueError: ``workers`` is below 1.
+    """
+    from predictor.ensemble import set_inference_workers as _set
+
+    _set(workers)

@@ -210,16 +210,21 @@ def _register_throughput(bench: typer.Typer) -> None:
         data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
         graphs_n: int = typer.Option(4096, "--graphs", help="Graphs per timed call."),
         batch_size: int = typer.Option(128, "--batch-size", help="Graphs per forward pass."),
-        threads: int = typer.Option(2, "--threads", help="torch threads."),
+        threads: int = typer.Option(2, "--threads", help="torch intra-op threads."),
+        workers: int = typer.Option(
+            1, "--workers", help="Threads running batches in parallel (use with --threads 1)."
+        ),
         json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
     ) -> None:
         """Batch inference speed: featurized graphs per second for one device (default model)."""
         import torch
 
         from predictor.bench.throughput import measure, untrained_ensemble
+        from predictor.ensemble import set_inference_workers
         from predictor.training.fit import FitSettings
 
         torch.set_num_threads(threads)
+        set_inference_workers(workers)
         _, graphs = _load(space, data, quick=False)
         graphs = graphs[:graphs_n]
         settings = FitSettings()
@@ -233,6 +238,7 @@ def _register_throughput(bench: typer.Typer) -> None:
             "members": settings.members,
             "hidden": settings.hidden,
             "threads": threads,
+            "workers": workers,
             "batch_size": batch_size,
             "graphs_per_s": rate,
         }

@@ -21,7 +21,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from predictor.api import DeviceContext, Sample
-from predictor.ensemble import Ensemble
+from predictor.ensemble import Ensemble, inference_workers, set_inference_workers
 from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
 from predictor.service_predictor import EnsemblePredictor
@@ -133,6 +133,7 @@ def run(
         "space": space,
         "graphs": len(data),
         "threads": torch.get_num_threads(),
+        "inference_workers": inference_workers(),
         "batch_size": batch_size,
         "graphs_per_s": rate,
         "graphs_per_s_previous_path": previous,
@@ -154,8 +155,10 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=1, help="inference threads (batches)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    set_inference_workers(args.workers)
     result = run(args.space, args.graphs, args.support, args.calls, args.batch_size)
     print(json.dumps(result))
 
