@@ -140,10 +140,15 @@ def run_bench(
     sessions: int = 5,
     n_models: int = 4,
     backends: tuple[str, ...] = THROUGHPUT_BACKENDS,
+    cpu_affinity: tuple[int, ...] = (),
 ) -> dict[str, Any]:
-    """Run the three benchmarks and return their figures with the machine they ran on."""
-    protocol = MeasurementProtocol()
-    cpu_protocol = MeasurementProtocol(clock="thread_cpu")
+    """Run the three benchmarks and return their figures with the machine they ran on.
+
+    ``cpu_affinity`` pins every measuring process to those CPUs (the agent's
+    ``PERFLOOP_AGENT_CPU_AFFINITY``); empty leaves scheduling to the OS.
+    """
+    protocol = MeasurementProtocol(cpu_affinity=list(cpu_affinity))
+    cpu_protocol = MeasurementProtocol(clock="thread_cpu", cpu_affinity=list(cpu_affinity))
     models = space_models(n_models)
     blobs = [m for _, m in models]
     result: dict[str, Any] = {

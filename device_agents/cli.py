@@ -80,6 +80,11 @@ def bench_agent_command(
         "ort-cpu,litert,litert-int8,tflm-m55,ethos-u55-128,zigzag",
         help="Comma-separated backends for the models-per-hour figure.",
     ),
+    cpu_affinity: str = typer.Option(
+        "",
+        help="Comma-separated CPUs to pin each measuring process to, as the agent's "
+        "PERFLOOP_AGENT_CPU_AFFINITY (default: no pinning).",
+    ),
     output: Path | None = typer.Option(None, help="Write the JSON results here."),
 ) -> None:
     """Agent overhead vs a bare backend loop, ort-cpu repeatability, models per hour."""
@@ -88,7 +93,16 @@ def bench_agent_command(
     from device_agents.bench import run_bench
 
     chosen = tuple(b.strip() for b in backends.split(",") if b.strip())
-    results = run_bench(backend=backend, sessions=sessions, n_models=models, backends=chosen)
+    try:
+        cpus = tuple(int(c) for c in cpu_affinity.split(",") if c.strip())
+    except ValueError as exc:
+        raise typer.BadParameter(
+            f"not a comma-separated list of CPU numbers: {cpu_affinity!r}",
+            param_hint="--cpu-affinity",
+        ) from exc
+    results = run_bench(
+        backend=backend, sessions=sessions, n_models=models, backends=chosen, cpu_affinity=cpus
+    )
     text = json.dumps(results, indent=2)
     if output is not None:
         output.write_text(text)
