@@ -126,6 +126,7 @@ def bench_api(
     clients: int = typer.Option(16, help="Concurrent single-model clients."),
     requests: int = typer.Option(50, help="Requests per concurrent client."),
     uploads: int = typer.Option(8, help="Exported NB201 ONNX files to upload."),
+    workers: int = typer.Option(1, min=1, help="uvicorn worker processes of the server."),
     json_out: str | None = typer.Option(None, "--json", help="Write the figures here."),
 ) -> None:
     """Service HTTP benchmark: batch predictions/s, single-model p50/p99, upload throughput."""
@@ -142,6 +143,7 @@ def bench_api(
         clients=clients,
         requests_per_client=requests,
         uploads=uploads,
+        workers=workers,
     )
     result = run_benchmark(cfg)
     text = json.dumps(result, indent=2)
