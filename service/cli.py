@@ -202,6 +202,7 @@ def bench_load(
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the service commands to the root CLI."""
+    from service.bench_specs import bench_specs
     from service.worker_cli import worker_command
 
     app.command("serve")(serve)
@@ -211,3 +212,4 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(predictors_app, name="predictors")
     bench.command("api")(bench_api)
     bench.command("load")(bench_load)
+    bench.command("specs")(bench_specs)
