@@ -94,8 +94,7 @@ def _log(state: AppState, body: PredictionsIn, batch: PredictionBatch) -> None:
         for model_id, spec, metrics in zip(ids, specs, batch.estimates, strict=True)
         for metric, e in metrics.items()
     ]
-    with state.db.session(write=True) as session:
-        log_crud.log_many(session, rows)
+    state.prediction_log.submit(rows)  # batched in the background (service/log_writer.py)
 
 
 def predict(state: AppState, body: PredictionsIn) -> bytes:

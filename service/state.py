@@ -13,6 +13,7 @@ from service.core.db import Database
 from service.core.limits import RateLimiter
 from service.crud import tokens as token_crud
 from service.crud.tokens import Principal
+from service.log_writer import PredictionLogWriter
 from service.serving import GraphStore, PredictorHolder, PredictorLoader, SampleStore
 
 
@@ -51,6 +52,7 @@ class AppState:
     graphs: GraphStore
     samples: SampleStore
     tokens: TokenCache
+    prediction_log: PredictionLogWriter
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.0, 1))
     batcher: PredictionBatcher = field(default_factory=PredictionBatcher)
     training_threads: list[threading.Thread] = field(default_factory=list)
@@ -59,13 +61,15 @@ class AppState:
     def build(cls, settings: Settings, loader: PredictorLoader) -> AppState:
         """Create the state for ``settings`` (opens the engine; does not migrate)."""
         graphs = GraphStore(settings.ir_cache_size)
+        db = Database(settings.resolved_database_url)
         return cls(
             settings=settings,
-            db=Database(settings.resolved_database_url),
+            db=db,
             blobs=BlobStore(settings.blob_dir),
             predictors=PredictorHolder(loader, settings.predictor_refresh_seconds),
             graphs=graphs,
             samples=SampleStore(graphs),
             tokens=TokenCache(settings.token_cache_seconds),
+            prediction_log=PredictionLogWriter(db, settings.prediction_log_flush_seconds),
             rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
         )

@@ -28,7 +28,16 @@ class Settings(BaseSettings):
     predictor_refresh_seconds: float = Field(
         default=5.0, ge=0, description="How often a replica re-reads the active predictor row."
     )
-    token_cache_seconds: float = Field(default=5.0, ge=0)
+    token_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a replica trusts a token lookup (revocation delay).",
+    )
+    prediction_log_flush_seconds: float = Field(
+        default=0.1,
+        ge=0,
+        description="Prediction-log rows are written in batches this often (0: in the request).",
+    )
     ir_cache_size: int = Field(
         default=10_000, ge=0, description="Graph IRs kept in memory (~130 KB per NB201 graph)."
     )

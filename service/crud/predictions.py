@@ -9,6 +9,7 @@ transaction that does not wait for its WAL flush, SQLite with one driver-level `
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
@@ -33,15 +34,21 @@ LogRow = tuple[str | None, str | None, str, str, str, float, float, float, float
 _COLUMNS_SQL = ", ".join((*LOG_COLUMNS, "created_at"))
 
 
-def log_many(session: Session, rows: Sequence[LogRow]) -> None:
-    """Bulk insert prediction log rows (tuples in :data:`LOG_COLUMNS` order), stamped now."""
+def log_many(session: Session, rows: Sequence[LogRow], created_at: datetime | None = None) -> None:
+    """Bulk insert prediction log rows (tuples in :data:`LOG_COLUMNS` order).
+
+    Args:
+        session: the (write) session.
+        rows: the rows.
+        created_at: their ``created_at`` (UTC; default now): when the predictions were served.
+    """
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
     process = PredictionLog.__table__.c.created_at.type.bind_processor(dialect)
-    now: Any = utcnow()
-    now = process(now) if process is not None else now
+    stamp = created_at if created_at is not None else utcnow()
+    now: Any = process(stamp) if process is not None else stamp
     if dialect.name == "postgresql":
         # The log is not worth a WAL flush per request: a crash of the database server may lose
         # the last few hundred ms of log rows (never corrupts anything), and commits stop
@@ -59,6 +66,5 @@ def log_many(session: Session, rows: Sequence[LogRow]) -> None:
             [(*row, now) for row in rows],
         )
         return
-    stamp = utcnow()
     values = [dict(zip(LOG_COLUMNS, row, strict=True)) | {"created_at": stamp} for row in rows]
     connection.execute(insert(PredictionLog), values)
