@@ -165,11 +165,20 @@ class GraphStore:
 
 
 class SampleStore:
-    """A device's measurements as predictor samples, rebuilt when they change."""
+    """A device's measurements as predictor samples, rebuilt when they change.
 
-    def __init__(self, graphs: GraphStore) -> None:
+    Each call checks the device row and its measurement stamp (one transaction), unless this
+    process checked them less than ``ttl_seconds`` ago: then the cached context is served
+    without touching the database. So a measurement stored through another replica is used
+    here at most ``ttl_seconds`` later (one stored through this process, at once:
+    :meth:`invalidate`), and a deleted device answers until then too.
+    """
+
+    def __init__(self, graphs: GraphStore, ttl_seconds: float = 0.0) -> None:
         self._graphs = graphs
-        self._cache: dict[str, tuple[tuple[int, int], tuple[Sample, ...]]] = {}
+        self._ttl_seconds = ttl_seconds
+        # name -> (checked at (monotonic), kind, measurement stamp, samples)
+        self._cache: dict[str, tuple[float, str, tuple[int, int], tuple[Sample, ...]]] = {}
         self._lock = threading.Lock()
 
     def context(self, db: Database, name: str, kind: str | None = None) -> DeviceContext:
@@ -183,12 +192,16 @@ class SampleStore:
         Raises:
             NotFound: ``kind`` is None and the device is not registered.
         """
+        now = time.monotonic()
+        cached = self._cache.get(name)
+        if cached is not None and now - cached[0] < self._ttl_seconds:
+            return DeviceContext(name=name, kind=kind or cached[1], samples=cached[3])
         with db.session() as session:  # one transaction (one pool checkout) per request
             kind = kind if kind is not None else device_crud.get(session, name).kind
             stamp = measurement_crud.device_stamp(session, name)
-            cached = self._cache.get(name)
-            if cached is not None and cached[0] == stamp:
-                return DeviceContext(name=name, kind=kind, samples=cached[1])
+            if cached is not None and cached[2] == stamp:
+                self._cache[name] = (now, kind, stamp, cached[3])
+                return DeviceContext(name=name, kind=kind, samples=cached[3])
             targets = measurement_crud.device_targets(session, name)
         graphs = self._graphs.graphs(db, [t[0] for t in targets])
         samples = tuple(
@@ -196,5 +209,12 @@ class SampleStore:
             for g, (_mid, lat, en, mem) in zip(graphs, targets, strict=True)
         )
         with self._lock:
-            self._cache[name] = (stamp, samples)
+            self._cache[name] = (now, kind, stamp, samples)
         return DeviceContext(name=name, kind=kind, samples=samples)
+
+    def invalidate(self, name: str) -> None:
+        """Check ``name`` against the database on its next use (a measurement was stored)."""
+        with self._lock:
+            cached = self._cache.get(name)
+            if cached is not None:
+                self._cache[name] = (float("-inf"), cached[1], cached[2], cached[3])

@@ -68,7 +68,7 @@ class AppState:
             blobs=BlobStore(settings.blob_dir),
             predictors=PredictorHolder(loader, settings.predictor_refresh_seconds),
             graphs=graphs,
-            samples=SampleStore(graphs),
+            samples=SampleStore(graphs, settings.device_cache_seconds),
             tokens=TokenCache(settings.token_cache_seconds),
             prediction_log=PredictionLogWriter(db, settings.prediction_log_flush_seconds),
             rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a replica trusts a token lookup (revocation delay).",
     )
+    device_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a replica serves a device's cached samples before re-checking.",
+    )
     prediction_log_flush_seconds: float = Field(
         default=0.1,
         ge=0,

@@ -66,6 +66,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         database_url=db_url,
         predictor_refresh_seconds=0,
         token_cache_seconds=0,
+        device_cache_seconds=0,
         prediction_log_flush_seconds=0,  # rows written in the request: tests read them at once
         max_model_bytes=1_000_000,
     )

@@ -117,7 +117,10 @@ def complete(job_id: JobId, body: MeasurementIn, state: State, principal: Agent)
     _own_job(state, principal, job_id)
     with state.db.session(write=True) as session:
         job, measurement = job_crud.complete(session, job_id, body)
-        return CompleteOut(job=JobOut.model_validate(job), measurement_id=measurement.id)
+        out = CompleteOut(job=JobOut.model_validate(job), measurement_id=measurement.id)
+        device = measurement.device
+    state.samples.invalidate(device)  # this replica predicts with it at once
+    return out
 
 
 @router.post("/{job_id}/fail", response_model=JobOut, responses=errors(404, 409))

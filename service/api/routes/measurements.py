@@ -33,6 +33,7 @@ def upload_measurement(
         row, duplicate = measurement_crud.create(session, body)
         device_crud.touch(session, body.device)
         out = MeasurementCreated(id=row.id, duplicate=duplicate)
+    state.samples.invalidate(body.device)  # this replica predicts with it at once
     response.status_code = 200 if duplicate else 201
     return out
 
