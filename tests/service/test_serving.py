@@ -62,3 +62,14 @@ def test_a_measurement_uploaded_here_is_used_at_once(
         )
         assert r.status_code == 201, r.text
         assert len(state.samples.context(state.db, "dev1").samples) == 2
+
+
+def test_compose_api_workers_get_the_same_thread_defaults_as_perfloop_serve() -> None:
+    from pathlib import Path
+
+    from service.serving import WORKER_ENV_DEFAULTS
+
+    compose = (Path(__file__).parents[2] / "docker-compose.yml").read_text()
+    api = compose[compose.index("\n  api:") : compose.index("\n  worker:")]
+    for name, value in WORKER_ENV_DEFAULTS.items():
+        assert f'{name}: "{value}"' in api
