@@ -18,7 +18,9 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
+from predictor.features.joined import joined_tables
 from predictor.features.vocab import OP_VOCAB, op_index
+from predictor.ir.fragments import joined_from
 from predictor.ir.schema import IR_VERSION, GraphIR, Node
 
 NODE_NUMERIC: tuple[str, ...] = (
@@ -232,15 +234,29 @@ def featurize(graph: GraphIR) -> Data:
     """
     if not graph.nodes:
         raise ValueError("cannot featurize a graph with no nodes")
-    distinct, inverse = _distinct_nodes(graph)
-    ops, rows = _node_table_of(distinct, inverse)
+    ops, rows, globs = _tables(graph)
     flat = np.fromiter(chain.from_iterable(graph.edges), dtype=np.int64, count=2 * len(graph.edges))
-    globs = np.log1p(_graph_numeric_of(graph, distinct, inverse))
     return Data(
         op=torch.from_numpy(ops),
         x_num=torch.from_numpy(np.log1p(rows)).float(),
         edge_index=torch.from_numpy(np.ascontiguousarray(flat.reshape(-1, 2).T)),
-        u_raw=torch.from_numpy(globs).float().unsqueeze(0),
+        u_raw=torch.from_numpy(np.log1p(globs)).float().unsqueeze(0),
         basis=torch.from_numpy(cost_basis_from(ops, rows)).float().unsqueeze(0),
         num_nodes=len(graph.nodes),
     )
+
+
+def _tables(graph: GraphIR) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Op indices, raw node rows and raw graph features (:data:`GRAPH_NUMERIC`) of ``graph``.
+
+    A graph joined from fragments is read fragment by fragment (cached per fragment), any
+    other node by node; both give the same values.
+    """
+    parts = joined_from(graph)
+    if parts is None:
+        distinct, inverse = _distinct_nodes(graph)
+        ops, rows = _node_table_of(distinct, inverse)
+        return ops, rows, _graph_numeric_of(graph, distinct, inverse)
+    ops, rows, (macs, flops, params, weight_bytes) = joined_tables(parts, node_numeric)
+    peak, count = graph.peak_activation_bytes, graph.num_nodes
+    return ops, rows, [float(v) for v in (macs, flops, params, weight_bytes, peak, count)]

@@ -65,7 +65,7 @@ def join_fragments(name: str, fragments: Sequence[Fragment]) -> GraphIR:
             unknown.update(f.unknown_ops)
         if f.output_node is not None:
             last = offset + f.output_node
-    return GraphIR(
+    graph = GraphIR(
         nodes=tuple(nodes),
         edges=tuple(sorted(edges)),
         inputs=(fragments[0].input,),
@@ -74,3 +74,15 @@ def join_fragments(name: str, fragments: Sequence[Fragment]) -> GraphIR:
         peak_activation_bytes=max(f.peak_activation_bytes for f in fragments),
         name=name,
     )
+    object.__setattr__(graph, "_parts", tuple(fragments))
+    return graph
+
+
+def joined_from(graph: GraphIR) -> tuple[Fragment, ...] | None:
+    """The fragments :func:`join_fragments` built ``graph`` from, in order (else ``None``).
+
+    Only a graph made by :func:`join_fragments` has them: a parsed, copied or replaced graph
+    does not (its nodes are then read one by one).
+    """
+    parts = getattr(graph, "_parts", None)
+    return parts  # type: ignore[no-any-return]

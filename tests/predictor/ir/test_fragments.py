@@ -59,3 +59,21 @@ def test_fragment_rejects_a_node_that_runs_after_the_output() -> None:
     b.add_node("Sigmoid", [x], [X])  # never reaches y: it would run in the next link's place
     with pytest.raises(ValueError, match="before its output"):
         b.fragment(y)
+
+
+def test_joined_graph_keeps_its_fragments_and_copies_do_not() -> None:
+    import dataclasses
+    import pickle
+
+    from predictor.ir.fragments import joined_from
+    from predictor.ir.schema import GraphIR
+
+    parts = [_fragment("relu"), _fragment("diamond"), _fragment("none")]
+    graph = join_fragments("chain", parts)
+    assert joined_from(graph) == tuple(parts)
+    for copy in (
+        dataclasses.replace(graph),
+        GraphIR.from_json(graph.to_json()),
+        pickle.loads(pickle.dumps(graph)),
+    ):
+        assert copy == graph and joined_from(copy) is None

@@ -36,3 +36,20 @@ def test_cached_hash_is_not_serialised(tiny_graph: Callable[..., GraphIR]) -> No
     assert "_hash" not in graph.to_json() and "_hash" not in repr(graph)
     for copy in (GraphIR.from_json(graph.to_json()), pickle.loads(pickle.dumps(graph))):
         assert copy == graph and hash(copy) == hash(graph)
+
+
+def test_from_json_names_another_ir_version(tiny_graph: Callable[..., GraphIR]) -> None:
+    import json
+
+    from pydantic import ValidationError
+
+    from predictor.ir.schema import IRVersionError
+
+    raw = json.loads(tiny_graph().to_json())
+    with pytest.raises(IRVersionError, match="999"):
+        GraphIR.from_json(json.dumps({**raw, "ir_version": 999}))  # valid otherwise
+    with pytest.raises(IRVersionError, match="999"):
+        GraphIR.from_json(json.dumps({**raw, "ir_version": 999, "nodes": "not nodes"}))
+    with pytest.raises(ValidationError):
+        GraphIR.from_json(json.dumps({**raw, "nodes": "not nodes"}))
+    assert GraphIR.from_json(json.dumps(raw).encode()) == tiny_graph()
