@@ -185,6 +185,8 @@ def train(db: Database, artifact_dir: Path, seed_ids: list[str], model: ModelSiz
     ``full``: the default model size and ensemble (what ``perfloop train`` serves) with 3 epochs,
     since scoring speed does not depend on the epochs; ``quick``: the tiny ``--quick`` model.
     """
+    import torch
+
     from predictor.api import Sample
     from predictor.ir.schema import GraphIR
     from predictor.training.fit import QUICK_SETTINGS, FitSettings
@@ -199,7 +201,12 @@ def train(db: Database, artifact_dir: Path, seed_ids: list[str], model: ModelSiz
         if mid in graphs
     ]
     settings = QUICK_SETTINGS if model == "quick" else FitSettings(epochs=3)
-    path = train_from_samples(samples, artifact_dir, settings, f"bench-specs-{model}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # intra-op threads stall on a busy machine (BENCHMARKS, Service)
+    try:
+        path = train_from_samples(samples, artifact_dir, settings, f"bench-specs-{model}")
+    finally:
+        torch.set_num_threads(threads)
     with db.session(write=True) as session:
         predictor_crud.register(session, f"bench-specs-{model}", str(path), {"bench": True})
         predictor_crud.activate(session, f"bench-specs-{model}")

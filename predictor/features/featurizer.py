@@ -257,6 +257,6 @@ def _tables(graph: GraphIR) -> tuple[np.ndarray, np.ndarray, list[float]]:
         distinct, inverse = _distinct_nodes(graph)
         ops, rows = _node_table_of(distinct, inverse)
         return ops, rows, _graph_numeric_of(graph, distinct, inverse)
-    ops, rows, (macs, flops, params, weight_bytes) = joined_tables(parts, node_numeric)
+    ops, rows, (macs, flops, params, weight_bytes) = joined_tables(parts, _node_entry)
     peak, count = graph.peak_activation_bytes, graph.num_nodes
     return ops, rows, [float(v) for v in (macs, flops, params, weight_bytes, peak, count)]

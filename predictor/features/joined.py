@@ -13,27 +13,27 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from predictor.features.vocab import op_index
 from predictor.ir.fragments import Fragment
 from predictor.ir.schema import Node
 
 #: Fragments whose tables are kept (FBNet has ~200 fragments; NB201 five per cell topology).
 FRAGMENT_CACHE_SIZE = 20_000
-#: Per node: MACs, FLOPs, parameters, weight bytes (summed exactly as integers per graph).
-TOTALS = 4
 
 _FragmentTable = tuple[np.ndarray, np.ndarray, tuple[int, ...]]
+#: A node's vocabulary index and raw numeric row (the featurizer's memoized reader).
+NodeEntry = Callable[[Node], tuple[int, Sequence[float]]]
 #: Keyed by identity; the entry holds the fragment, so its id stays unique while cached.
 _tables: dict[int, tuple[Fragment, _FragmentTable]] = {}
 
 
-def _fragment_table(fragment: Fragment, row_of: Callable[[Node], list[float]]) -> _FragmentTable:
+def _fragment_table(fragment: Fragment, entry_of: NodeEntry) -> _FragmentTable:
     hit = _tables.get(id(fragment))
     if hit is not None and hit[0] is fragment:
         return hit[1]
     nodes: Sequence[Node] = fragment.nodes
-    ops = np.asarray([op_index(n.op_type) for n in nodes], dtype=np.int64)
-    rows = np.asarray([row_of(n) for n in nodes], dtype=np.float64)
+    entries = [entry_of(n) for n in nodes]
+    ops = np.asarray([e[0] for e in entries], dtype=np.int64)
+    rows = np.asarray([e[1] for e in entries], dtype=np.float64)
     totals = (
         sum(n.macs for n in nodes),
         sum(n.flops for n in nodes),
@@ -48,21 +48,23 @@ def _fragment_table(fragment: Fragment, row_of: Callable[[Node], list[float]]) -
 
 
 def joined_tables(
-    parts: Sequence[Fragment], row_of: Callable[[Node], list[float]]
+    parts: Sequence[Fragment], entry_of: NodeEntry
 ) -> tuple[np.ndarray, np.ndarray, list[int]]:
     """Op indices ``[N]``, raw numeric rows ``[N, F]`` and integer totals of a joined graph.
 
     Args:
         parts: the graph's fragments (:func:`predictor.ir.fragments.joined_from`), at least
             one with nodes.
-        row_of: the raw numeric row of one node (the featurizer's ``node_numeric``).
+        entry_of: a node's vocabulary index and raw numeric row (NB201 cells of new
+            topologies are new fragments made of shared nodes, so the featurizer's
+            per-node memo still saves work there).
 
     Returns:
         Op indices, rows, and (MACs, FLOPs, parameters, weight bytes) of the whole graph as
         exact integers.
     """
-    tables = [_fragment_table(f, row_of) for f in parts if f.nodes]
+    tables = [_fragment_table(f, entry_of) for f in parts if f.nodes]
     ops = np.concatenate([t[0] for t in tables])
     rows = np.concatenate([t[1] for t in tables])
-    totals = [sum(t[2][k] for t in tables) for k in range(TOTALS)]
+    totals = [sum(column) for column in zip(*(t[2] for t in tables), strict=True)]
     return ops, rows, totals
