@@ -64,6 +64,29 @@ def test_a_measurement_uploaded_here_is_used_at_once(
         assert len(state.samples.context(state.db, "dev1").samples) == 2
 
 
+def test_a_job_completed_here_is_used_at_once(
+    settings: Settings,
+    db: Database,
+    agent: dict[str, str],
+    client_auth: dict[str, str],
+) -> None:
+    _setup(db)
+    cached = settings.model_copy(update={"device_cache_seconds": 3600})
+    with TestClient(create_app(cached)) as client:
+        state: AppState = client.app.state.perfloop  # type: ignore[attr-defined]
+        assert len(state.samples.context(state.db, "dev1").samples) == 1
+        with db.session(write=True) as session:
+            model_id = make_model(session).id
+        enqueue = {"device": "dev1", "model_ids": [model_id]}
+        assert client.post("/api/v1/jobs", json=enqueue, headers=client_auth).status_code == 201
+        lease = client.post("/api/v1/jobs/lease", json={"device": "dev1"}, headers=agent)
+        (job,) = lease.json()["jobs"]
+        body = measurement_body(model_id, "dev1")
+        r = client.post(f"/api/v1/jobs/{job['id']}/complete", json=body, headers=agent)
+        assert r.status_code == 200, r.text
+        assert len(state.samples.context(state.db, "dev1").samples) == 2
+
+
 def test_compose_api_workers_get_the_same_thread_defaults_as_perfloop_serve() -> None:
     from pathlib import Path
 
