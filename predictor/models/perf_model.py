@@ -19,6 +19,14 @@ from predictor.models.heads import AdditiveHead, PooledHead
 ADDITIVE_METRICS: frozenset[str] = frozenset({"latency_ms", "energy_mj"})
 #: Summed node embeddings are divided by this so typical graphs give O(1) values.
 SUM_SCALE = 100.0
+#: Linear graph totals of the additive heads' optional roofline term, as (node feature index or
+#: -1 for the node count, divisor): 10 x GMACs, MB written / 10, nodes / 100, each O(1) on the
+#: NAS-Bench-201 and FBNet CIFAR networks.
+LINEAR_TOTALS: tuple[tuple[int, float], ...] = (
+    (NODE_NUMERIC.index("macs"), 1e8),
+    (NODE_NUMERIC.index("output_bytes"), 1e7),
+    (-1, 100.0),
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,9 @@ class ModelConfig:
     hidden: int = 64
     depth: int = 3
     layer: LayerType = "sage"
+    #: Additive heads also get a non-negative per-device linear term on graph totals (MACs,
+    #: bytes written, node count; :data:`LINEAR_TOTALS`). False in artifacts made before it.
+    linear_costs: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -44,6 +55,7 @@ class ModelConfig:
             hidden=int(raw["hidden"]),  # type: ignore[call-overload]
             depth=int(raw["depth"]),  # type: ignore[call-overload]
             layer=raw["layer"],  # type: ignore[arg-type]
+            linear_costs=bool(raw.get("linear_costs", False)),
         )
 
 
@@ -70,7 +82,8 @@ class PerfModel(nn.Module):
         self.heads = nn.ModuleDict()
         for metric in config.metrics:
             if metric in ADDITIVE_METRICS:
-                self.heads[metric] = AdditiveHead(config.hidden, d)
+                linear = len(LINEAR_TOTALS) if config.linear_costs else 0
+                self.heads[metric] = AdditiveHead(config.hidden, d, linear=linear)
             else:
                 self.heads[metric] = PooledHead(config.hidden, len(GRAPH_NUMERIC), d)
 
@@ -91,10 +104,22 @@ class PerfModel(nn.Module):
     def forward(self, batch: Batch | GraphBatch) -> dict[str, torch.Tensor]:
         """Log predictions per metric, each ``[B, num_devices]``."""
         summed, pooled, u = self.embed(batch)
+        totals = linear_totals(batch) if self.config.linear_costs else None
         out: dict[str, torch.Tensor] = {}
         for metric, head in self.heads.items():
             if isinstance(head, AdditiveHead):
-                out[metric] = head(summed)
+                out[metric] = head(summed, totals)
             else:
                 out[metric] = head(pooled, u)
         return out
+
+
+def linear_totals(batch: Batch | GraphBatch) -> torch.Tensor:
+    """``[B, len(LINEAR_TOTALS)]`` per-graph sums of raw node MACs, bytes written and nodes."""
+    cols = []
+    for index, divisor in LINEAR_TOTALS:
+        if index < 0:
+            cols.append(torch.full_like(batch.x_num[:, 0], 1.0 / divisor))
+        else:
+            cols.append(torch.expm1(batch.x_num[:, index]) / divisor)
+    return global_add_pool(torch.stack(cols, dim=1), batch.batch, batch.num_graphs)

@@ -21,7 +21,7 @@ from predictor.api import DeviceContext, Sample
 from predictor.ensemble import Ensemble
 from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
-from predictor.models.perf_model import ModelConfig, PerfModel
+from predictor.models.perf_model import PerfModel
 from predictor.service_predictor import EnsemblePredictor
 from predictor.training.fit import FitSettings, fit_ensemble
 from predictor.training.warm import transfer
@@ -102,7 +102,7 @@ def keep_devices(ensemble: Ensemble, devices: Sequence[str]) -> Ensemble:
     config = ensemble.config
     if tuple(devices) == config.devices:
         return ensemble
-    kept = ModelConfig(tuple(devices), config.metrics, config.hidden, config.depth, config.layer)
+    kept = replace(config, devices=tuple(devices))
     members = []
     for member in ensemble.members:
         model = PerfModel(kept, member.constants)

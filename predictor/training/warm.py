@@ -9,6 +9,7 @@ a fresh head.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -39,10 +40,7 @@ def warm_config(
     init: Ensemble, devices: tuple[str, ...], metrics: tuple[Metric, ...]
 ) -> tuple[ModelConfig, FeatureConstants]:
     """Model config (the artifact's size, the new devices and metrics) and its constants."""
-    old = init.config
-    config = ModelConfig(
-        devices=devices, metrics=metrics, hidden=old.hidden, depth=old.depth, layer=old.layer
-    )
+    config = replace(init.config, devices=devices, metrics=metrics)
     return config, init.members[0].constants
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from predictor.training.from_samples import sample_matrix, train_from_samples
 from predictor.training.loss import multi_metric_loss
 from predictor.training.warm import transfer, warm_member
 
-SETTINGS = FitSettings(hidden=8, depth=1, epochs=3, members=2, batch_size=4)
+SETTINGS = FitSettings(hidden=8, depth=1, epochs=3, members=2, batch_size=4, min_steps=0)
 
 
 def _samples(graphs: list[GraphIR], devices: tuple[str, ...]) -> list[Sample]:
@@ -75,13 +76,7 @@ def test_device_order_change_keeps_each_devices_head(
     artifact: Path, tiny_graphs: list[GraphIR]
 ) -> None:
     old, _ = load_ensemble(artifact)
-    config = type(old.config)(
-        devices=("b", "z", "a"),
-        metrics=old.config.metrics,
-        hidden=old.config.hidden,
-        depth=old.config.depth,
-        layer=old.config.layer,
-    )
+    config = replace(old.config, devices=("b", "z", "a"))
     model = warm_member(old, 0, config)
     batch = Batch.from_data_list([featurize(g) for g in tiny_graphs])
     with torch.no_grad():
@@ -106,7 +101,7 @@ def test_warm_start_begins_at_the_artifacts_loss_and_fine_tunes(
     start = [_loss(m, samples) for m in old.members]
     warm = [warm_member(old, i, old.config) for i in range(2)]
     assert [_loss(m, samples) for m in warm] == pytest.approx(start)
-    more = FitSettings(hidden=8, depth=1, epochs=40, members=2, batch_size=4)
+    more = FitSettings(hidden=8, depth=1, epochs=40, members=2, batch_size=4, min_steps=0)
     out = train_from_samples(samples, tmp_path / "v3", more, "v3", 4, init_from=artifact)
     tuned, _ = load_ensemble(out)
     after = [_loss(m, samples) for m in tuned.members]
