@@ -4,6 +4,8 @@ Candidate heads, all fitted on the device's samples (reference architectures inc
 
 * ``known+basis``, ``known``, ``basis``: :func:`predictor.models.adapt.fit_nnls_head` on each
   ensemble member's known-device predictions (natural units) and/or the per-op-type cost basis;
+* ``known+macs``: the same on the known-device predictions plus total MACs (natural units), the
+  GNN stacked with the MACs prior;
 * ``macs``: a log-log power law on total MACs (the classic FLOPs proxy, 2 parameters).
 
 Their log predictions are averaged with weights proportional to 1 / (leave-one-out log MSE on
@@ -16,7 +18,7 @@ standard deviation in log space.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
@@ -39,34 +41,51 @@ class FewShotConfig:
     #: four); 2.0 brought the 90% interval coverage of the validation devices (titanx_1/32/256,
     #: gold_6240; 10 samples) from 0.58-0.96 towards 0.9.
     noise_scale: float = 2.0
+    #: Total MACs (natural units) as one more NNLS column (the ``known+macs`` candidate).
+    use_macs: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
         return asdict(self)
 
 
-def design(known_log: np.ndarray, basis: np.ndarray, config: FewShotConfig) -> np.ndarray:
-    """Columns for one member: ``exp`` of its known-device log predictions and/or the basis."""
+def design(
+    known_log: np.ndarray,
+    basis: np.ndarray,
+    config: FewShotConfig,
+    log_macs: np.ndarray | None = None,
+) -> np.ndarray:
+    """Columns for one member: ``exp`` of its known-device log predictions, the basis, MACs.
+
+    Raises:
+        ValueError: no column chosen, or ``use_macs`` without ``log_macs``.
+    """
     parts: list[np.ndarray] = []
     if config.use_known:
         parts.append(np.exp(known_log))
     if config.use_basis:
         parts.append(basis)
+    if config.use_macs:
+        if log_macs is None:
+            raise ValueError("this few-shot head uses total MACs: pass log_macs")
+        parts.append(np.exp(log_macs)[:, None])
     if not parts:
         raise ValueError("few-shot config uses no columns")
     return np.hstack(parts)
 
 
-CANDIDATES: tuple[str, ...] = ("known+basis", "known", "basis", "macs")
+#: ``known+macs`` added 2026-12-02: FBNet validation mean Spearman 0.906 -> 0.908 (test
+#: 0.957 -> 0.961); NB201 unchanged (docs/BENCHMARKS.md, Predictor).
+CANDIDATES: tuple[str, ...] = ("known+basis", "known", "basis", "macs", "known+macs")
+_NEEDS_MACS: frozenset[str] = frozenset({"macs", "known+macs"})
 
 
 def _config_for(candidate: str, config: FewShotConfig) -> FewShotConfig:
-    return FewShotConfig(
-        config.ridge,
-        "known" in candidate,
-        "basis" in candidate,
-        config.noise_floor,
-        config.noise_scale,
+    return replace(
+        config,
+        use_known="known" in candidate,
+        use_basis="basis" in candidate,
+        use_macs=candidate == "known+macs",
     )
 
 
@@ -103,7 +122,8 @@ def _loo_rmse(
     if candidate == "macs":
         res = _power_law_loo(log_macs, support, y)
     else:
-        x0 = design(member_log.mean(axis=0), basis, _config_for(candidate, config))
+        cfg = _config_for(candidate, config)
+        x0 = design(member_log.mean(axis=0), basis, cfg, log_macs if cfg.use_macs else None)
         res = loo_log_residuals(x0[support], y, config.ridge)
     return float(np.sqrt(np.mean(res**2)))
 
@@ -164,7 +184,7 @@ def fit_fewshot(
     if len(y) < 3:
         part = _nnls_part(member_log, basis, y, config, 1.0)
         return FewShotHead((part,), DEFAULT_NOISE_STD)
-    names = [c for c in CANDIDATES if c != "macs" or log_macs is not None]
+    names = [c for c in CANDIDATES if c not in _NEEDS_MACS or log_macs is not None]
     macs = log_macs if log_macs is not None else np.zeros(0)
     errors = np.asarray([_loo_rmse(c, member_log, basis, macs, support, y, config) for c in names])
     weights = 1.0 / np.maximum(errors, 1e-6) ** 2
@@ -174,16 +194,22 @@ def fit_fewshot(
         if name == "macs":
             parts.append(_Part(float(w), None, coef=_power_law_coef(macs, y)))
         else:
-            parts.append(_nnls_part(member_log, basis, y, _config_for(name, config), float(w)))
+            cfg = _config_for(name, config)
+            parts.append(_nnls_part(member_log, basis, y, cfg, float(w), log_macs))
     noise = float(np.sqrt(np.sum(weights * errors**2))) * config.noise_scale
     return FewShotHead(tuple(parts), max(noise, config.noise_floor))
 
 
 def _nnls_part(
-    member_log: np.ndarray, basis: np.ndarray, y: np.ndarray, config: FewShotConfig, weight: float
+    member_log: np.ndarray,
+    basis: np.ndarray,
+    y: np.ndarray,
+    config: FewShotConfig,
+    weight: float,
+    log_macs: np.ndarray | None = None,
 ) -> _Part:
     heads = tuple(
-        fit_nnls_head(design(member_log[m], basis, config), y, config.ridge)
+        fit_nnls_head(design(member_log[m], basis, config, log_macs), y, config.ridge)
         for m in range(member_log.shape[0])
     )
     return _Part(weight, config, heads=heads)
@@ -209,7 +235,7 @@ class _Part:
         assert self.config is not None
         logs = np.empty(member_log.shape[:2])
         for m, head in enumerate(self.heads):
-            x = design(member_log[m], basis, self.config)
+            x = design(member_log[m], basis, self.config, log_macs)
             logs[m] = np.log(np.maximum(head.predict(x), 1e-9))
         return logs
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from predictor.fewshot import FewShotConfig, adapt_and_predict
+from predictor.fewshot import FewShotConfig, adapt_and_predict, fit_fewshot
 from predictor.models.adapt import fit_nnls_head, loo_log_residuals
 
 
@@ -50,3 +50,29 @@ def test_power_law_candidate_wins_on_a_macs_law() -> None:
     support = np.arange(10)
     dist = adapt_and_predict(member_log, basis, support, y[support], FewShotConfig(), log_macs)
     assert np.allclose(dist.value, y, rtol=1e-6)
+
+
+def test_known_plus_macs_candidate_fits_an_affine_macs_law() -> None:
+    rng = np.random.default_rng(3)
+    n = 40
+    log_macs = np.log(rng.uniform(1e6, 1e8, size=n))
+    y = 2.0 + 1e-7 * np.exp(log_macs)  # fixed cost + per-MAC cost: not a power law
+    member_log = rng.normal(0, 1, size=(2, n, 3))
+    basis = rng.uniform(0, 1, size=(n, 4))
+    support = np.arange(10)
+    config = FewShotConfig(ridge=0.0)
+    dist = adapt_and_predict(member_log, basis, support, y[support], config, log_macs)
+    assert np.allclose(dist.value, y, rtol=1e-3)
+
+
+def test_macs_candidates_need_log_macs_only_when_used() -> None:
+    rng = np.random.default_rng(4)
+    member_log = rng.normal(0, 1, size=(2, 12, 3))
+    basis = rng.uniform(0, 1, size=(12, 2))
+    y = np.exp(member_log[0, :, 0])
+    head = fit_fewshot(member_log, basis, y, FewShotConfig())
+    assert all(not p.config.use_macs for p in head.parts if p.config is not None)
+    assert head.predict(member_log, basis).mean.shape == (12,)
+    with_macs = fit_fewshot(member_log, basis, y, FewShotConfig(), np.log(np.arange(1, 13) * 1e6))
+    with pytest.raises(ValueError, match="log_macs"):
+        with_macs.predict(member_log, basis)
