@@ -140,12 +140,13 @@ def _node_entry(node: Node) -> _NodeEntry:
     if hit is not None and hit[0] is node:
         return hit[1]
     entry = _node_rows.get(node)
-    if entry is None:
+    if entry is None:  # stored by equality once: re-storing an equal node costs another __eq__
         entry = (op_index(node.op_type), tuple(node_numeric(node)))
-    if len(_node_rows_by_id) >= NODE_CACHE_SIZE or len(_node_rows) >= NODE_CACHE_SIZE:
-        _node_rows.clear()
+        if len(_node_rows) >= NODE_CACHE_SIZE:
+            _node_rows.clear()
+        _node_rows[node] = entry
+    if len(_node_rows_by_id) >= NODE_CACHE_SIZE:  # parsed graphs fill it with one-off nodes
         _node_rows_by_id.clear()
-    _node_rows[node] = entry
     _node_rows_by_id[id(node)] = (node, entry)
     return entry
 
