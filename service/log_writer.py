@@ -17,7 +17,7 @@ Guarantees:
 - Bounded memory: with ``max_pending_rows`` rows queued (the database is down or slower than
   the traffic), requests wait for room, and answer 503 ``prediction_log_backlog`` after
   ``max_wait_s``, so a served prediction is never left unlogged because the queue was full.
-- A failed write is retried at the next interval (rows stay queued, in order).
+- A failed write is retried (rows stay queued, in order), backing off up to 5 s between tries.
 
 ``flush_interval_s = 0`` writes synchronously in the request, as before (the tests use it).
 """
@@ -40,6 +40,8 @@ logger = logging.getLogger(__name__)
 MAX_PENDING_ROWS = 100_000
 #: Longest a request waits for room in a full queue before answering 503.
 MAX_WAIT_S = 30.0
+#: Longest pause between retries while the database refuses the writes.
+MAX_RETRY_WAIT_S = 5.0
 
 _Chunk = tuple[datetime, Sequence[log_crud.LogRow]]
 
@@ -101,12 +103,15 @@ class PredictionLogWriter:
             self._thread.start()
 
     def _run(self) -> None:
+        wait_s = self._interval_s
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._closed, timeout=self._interval_s)
+                self._cond.wait_for(lambda: self._closed, timeout=wait_s)
                 if self._closed:
                     return  # close() writes what is left
-            self._write_pending()
+            # after a failed write, back off (doubling, at most MAX_RETRY_WAIT_S) to spare the log
+            ok = self._write_pending()
+            wait_s = self._interval_s if ok else min(MAX_RETRY_WAIT_S, 2 * wait_s)
 
     def _write_pending(self) -> bool:
         """Write every queued chunk in one transaction; returns whether it succeeded."""

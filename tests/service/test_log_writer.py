@@ -114,3 +114,25 @@ def test_app_shutdown_flushes_the_log(settings: Settings, db: Database, tmp_path
         assert _logged(db) == []  # queued, not yet written
     assert [(m, v) for m, v, _ in _logged(db)] != []
     assert {m for m, _, _ in _logged(db)} == {mid}
+
+
+def test_the_thread_retries_a_failed_write(
+    db: Database, model_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = log_crud.log_many
+    calls: list[int] = []
+
+    def fails_once(*args: Any, **kwargs: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database down")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(log_crud, "log_many", fails_once)
+    writer = PredictionLogWriter(db, flush_interval_s=0.05)
+    writer.submit(_rows(model_id, 3))
+    deadline = time.monotonic() + 30
+    while writer.pending_rows and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(calls) >= 2 and len(_logged(db)) == 3
+    writer.close()
