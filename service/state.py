@@ -25,6 +25,14 @@ class TokenCache:
         self._entries: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
 
+    def cached(self, raw: str) -> tuple[bool, Principal | None]:
+        """(hit, principal) from the cache alone: ``hit`` is False when the database must be asked
+        (a hit may carry None: a token known to be unknown or revoked)."""
+        entry = self._entries.get(token_crud.hash_token(raw))
+        if entry is not None and entry[0] > time.monotonic():
+            return True, entry[1]
+        return False, None
+
     def lookup(self, db: Database, raw: str) -> Principal | None:
         """The principal of ``raw`` (None when unknown or revoked)."""
         key = token_crud.hash_token(raw)
