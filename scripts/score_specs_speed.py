@@ -4,7 +4,9 @@ DATA_DIR is a service data dir with an active predictor and DEVICE (e.g. after `
 Scores N seeded never-seen specs (1,000 per `POST /predictions`, ``latency_ms`` with its
 interval) with an in-process TestClient and prints specs/s by wall clock and by process CPU time
 (all threads; steadier than wall time on a shared machine).
-Figures: docs/BENCHMARKS.md, "Scoring speed of never-seen specs".
+Figures: docs/BENCHMARKS.md, "Scoring speed of never-seen specs". For the figure through a real
+uvicorn server (client and server in separate processes, server CPU measured on its own,
+several clients and workers, stored models scored by id) use ``perfloop bench specs``.
 """
 
 import random
