@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 import httpx
 import psutil
-import typer
 
 from service.bench_api import DEVICE, read_latencies, running_server, seed_database
 from service.blobstore import sha256_hex
@@ -257,43 +256,3 @@ def run_specs_benchmark(cfg: SpecsBenchConfig) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
-
-
-def bench_specs(
-    targets: str = typer.Option(",".join(TARGETS), help="Comma-separated: fbnet,nasbench201,onnx."),
-    items: int = typer.Option(10_000, help="Never-seen items timed per target."),
-    batch: int = typer.Option(1000, help="Items per request."),
-    clients: int = typer.Option(1, help="Client threads sending requests."),
-    workers: int = typer.Option(1, help="uvicorn worker processes."),
-    model: str = typer.Option("full", help="Predictor size: full (default settings) or quick."),
-    data: str | None = typer.Option(None, help="NAS-Bench-201 latency table (default: shared)."),
-    json_out: str | None = typer.Option(None, "--json", help="Write the figures here."),
-) -> None:
-    """Scoring speed of never-seen specs and stored models through the HTTP API."""
-    import json
-
-    from service.bench_api import default_table
-
-    chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
-    bad = [t for t in chosen if t not in TARGETS]
-    if model not in ("full", "quick"):
-        raise typer.BadParameter(
-            f"unknown model {model!r}; choose full or quick", param_hint="--model"
-        )
-    if bad or not chosen:
-        raise typer.BadParameter(
-            f"unknown targets {bad}; choose from {TARGETS}", param_hint="--targets"
-        )
-    cfg = SpecsBenchConfig(
-        data=Path(data) if data else default_table(),
-        targets=chosen,  # type: ignore[arg-type]
-        items=items,
-        batch=batch,
-        clients=clients,
-        workers=workers,
-        model=model,  # type: ignore[arg-type]
-    )
-    text = json.dumps(run_specs_benchmark(cfg), indent=2)
-    if json_out:
-        Path(json_out).write_text(text + "\n")
-    typer.echo(text)

@@ -202,7 +202,7 @@ def bench_load(
 
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the service commands to the root CLI."""
-    from service.bench_specs import bench_specs
+    from service.bench_specs_cli import bench_specs
     from service.worker_cli import worker_command
 
     app.command("serve")(serve)

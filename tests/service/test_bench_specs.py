@@ -42,3 +42,14 @@ def test_tiny_run_scores_every_target_through_the_server() -> None:
         assert figures["wall_s"] > 0 and figures["items_per_s"] > 0
         assert figures["server_cpu_s"] > 0
     assert result["clients"] == 2 and result["model"] == "quick"
+
+
+def test_cli_lists_the_command_and_names_a_bad_target() -> None:
+    from typer.testing import CliRunner
+
+    from perfloop.cli import app
+
+    runner = CliRunner()
+    assert "specs" in runner.invoke(app, ["bench", "--help"]).output
+    result = runner.invoke(app, ["bench", "specs", "--targets", "fbnet,cifar"])
+    assert result.exit_code == 2 and "cifar" in result.output
