@@ -16,7 +16,7 @@ from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
 from predictor.metrics import score
 from predictor.training.fit import FitSettings, data_fingerprint, fit_ensemble
-from predictor.training.head_gate import heads_to_keep, keep_devices
+from predictor.training.head_gate import ANCHOR_HEAD, heads_to_keep, keep_devices
 from predictor.training.warm import load_init
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,7 @@ def train_from_samples(
     full = fit_ensemble([featurize(g) for g in graphs], targets, devices, settings, init)
     noise = residual_noise(full, graphs, targets, devices)
     ensemble = keep_devices(full, heads)
+    heads = [d for d in ensemble.config.devices if d != ANCHOR_HEAD]
     metrics: dict[str, object] = {
         "train_graphs": len(graphs),
         "settings": settings.to_dict(),

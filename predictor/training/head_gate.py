@@ -32,6 +32,9 @@ VALIDATION_FRACTION = 0.2
 #: Fewest held-out rows for a comparison; a device with fewer keeps its head.
 MIN_VALIDATION = 3
 _UNSEEN = "~fewshot"
+#: Name a model keeps its one head under when no device's head beat few-shot: the network needs
+#: a head, but no device may be served by one that lost (``~`` is not valid in device names).
+ANCHOR_HEAD = "~anchor"
 
 
 def split_newest(
@@ -81,7 +84,8 @@ def heads_to_keep(
     samples: Sequence[Sample], devices: Sequence[str], settings: FitSettings, init: Ensemble | None
 ) -> list[str]:
     """Devices of ``devices`` (those with enough rows for a head; ``samples`` oldest first) whose
-    head is no worse than few-shot on their newest rows; the best one is kept in any case."""
+    head is no worse than few-shot on their newest rows. When none is, the best one's head stays
+    as :data:`ANCHOR_HEAD` (``[best, ANCHOR_HEAD]``) so that every device is served few-shot."""
     from predictor.training.from_samples import sample_matrix
 
     fit_rows, held = split_newest(samples, devices)
@@ -92,20 +96,31 @@ def heads_to_keep(
     errors = compare(fit_ensemble(data, targets, fit_devices, settings, init), fit_rows, held)
     keep = [d for d in devices if d not in errors or errors[d][0] <= errors[d][1]]
     if not keep:
-        keep = [min(errors, key=lambda d: errors[d][0] / max(errors[d][1], 1e-9))]
+        keep = [min(errors, key=lambda d: errors[d][0] / max(errors[d][1], 1e-9)), ANCHOR_HEAD]
     logger.info("head gate (head, few-shot MAPE): %s; keeping %s", errors, keep)
     return keep
 
 
 def keep_devices(ensemble: Ensemble, devices: Sequence[str]) -> Ensemble:
-    """The ensemble with heads for ``devices`` only (same encoder)."""
+    """The ensemble with heads for ``devices`` only (same encoder).
+
+    ``[device, ANCHOR_HEAD]`` keeps ``device``'s head weights under the name
+    :data:`ANCHOR_HEAD`, so no device has a learned head.
+    """
     config = ensemble.config
-    if tuple(devices) == config.devices:
+    anchor = len(devices) == 2 and devices[1] == ANCHOR_HEAD
+    heads = tuple(devices[:1]) if anchor else tuple(devices)
+    if heads == config.devices and not anchor:
         return ensemble
-    kept = replace(config, devices=tuple(devices))
+    kept = replace(config, devices=heads)
+    named = replace(config, devices=(ANCHOR_HEAD,)) if anchor else kept
     members = []
     for member in ensemble.members:
         model = PerfModel(kept, member.constants)
         transfer(member, model)
+        if anchor:  # same weights, the row renamed
+            renamed = PerfModel(named, member.constants)
+            renamed.load_state_dict(model.state_dict())
+            model = renamed
         members.append(model.eval())
     return Ensemble(members)
