@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psutil
@@ -41,6 +41,9 @@ from service.crud.tokens import create_token
 from service.migrate import upgrade
 from service.models import Device, Measurement
 from service.serving import WORKER_ENV_DEFAULTS
+
+if TYPE_CHECKING:
+    from predictor.api import Sample
 
 SPACE = "nasbench201"
 DEVICE = "bench-cpu"
@@ -123,19 +126,26 @@ def _measurement(model_id: str, latency_ms: float, i: int) -> Measurement:
     )
 
 
-def train_quick(db: Database, artifact_dir: Path, seed_ids: list[str]) -> str:
-    """Train and activate a quick predictor on the seeded measurements; returns its version."""
-    from predictor.api import Sample, load_predictor, train_predictor
+def seeded_samples(db: Database, seed_ids: list[str]) -> list[Sample]:
+    """The seeded models' measured latencies as training samples of :data:`DEVICE`."""
+    from predictor.api import Sample
     from predictor.ir.schema import GraphIR
 
     with db.session() as session:
         graphs = model_crud.ir_json_by_id(session, seed_ids)
         rows = session.query(Measurement.model_id, Measurement.latency_median_ms).all()
-    samples = [
+    return [
         Sample(GraphIR.from_json(graphs[mid]), DEVICE, latency_ms=lat)
         for mid, lat in rows
         if mid in graphs
     ]
+
+
+def train_quick(db: Database, artifact_dir: Path, seed_ids: list[str]) -> str:
+    """Train and activate a quick predictor on the seeded measurements; returns its version."""
+    from predictor.api import load_predictor, train_predictor
+
+    samples = seeded_samples(db, seed_ids)
     path = train_predictor(samples, artifact_dir, version="bench-quick", quick=True)
     version = load_predictor(path).version
     with db.session(write=True) as session:

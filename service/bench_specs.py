@@ -28,7 +28,7 @@ from typing import Any, Literal
 import httpx
 import psutil
 
-from service.bench_api import DEVICE, read_latencies, running_server, seed_database
+from service.bench_api import DEVICE, read_latencies, running_server, seed_database, seeded_samples
 from service.blobstore import sha256_hex
 from service.core.db import Database
 from service.crud import models as model_crud
@@ -186,19 +186,10 @@ def train(db: Database, artifact_dir: Path, seed_ids: list[str], model: ModelSiz
     """
     import torch
 
-    from predictor.api import Sample
-    from predictor.ir.schema import GraphIR
     from predictor.training.fit import QUICK_SETTINGS, FitSettings
     from predictor.training.from_samples import train_from_samples
 
-    with db.session() as session:
-        graphs = model_crud.ir_json_by_id(session, seed_ids)
-        rows = session.query(Measurement.model_id, Measurement.latency_median_ms).all()
-    samples = [
-        Sample(GraphIR.from_json(graphs[mid]), DEVICE, latency_ms=lat)
-        for mid, lat in rows
-        if mid in graphs
-    ]
+    samples = seeded_samples(db, seed_ids)
     settings = QUICK_SETTINGS if model == "quick" else FitSettings(epochs=3)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # intra-op threads stall on a busy machine (BENCHMARKS, Service)
