@@ -30,6 +30,7 @@ class AgentSettings(BaseSettings):
         warmup_runs: Warm-up runs before timing.
         min_runs: Minimum timed runs.
         min_time_s: Minimum total timed seconds.
+        max_runs: Most timed runs of one series (a tiny model reaches it before ``min_time_s``).
         max_cv: Re-measure when the coefficient of variation exceeds this.
         max_remeasure: How many times to re-measure at most.
         cpu_affinity: CPUs to pin the measuring process to (empty: no pinning).
@@ -54,6 +55,7 @@ class AgentSettings(BaseSettings):
     warmup_runs: int = Field(default=10, ge=0)
     min_runs: int = Field(default=50, ge=1)
     min_time_s: float = Field(default=1.0, ge=0)
+    max_runs: int = Field(default=100_000, ge=1)
     max_cv: float = Field(default=0.10, gt=0)
     max_remeasure: int = Field(default=3, ge=0)
     cpu_affinity: list[int] = Field(default_factory=list)

@@ -18,6 +18,7 @@ def protocol_from_settings(settings: AgentSettings) -> MeasurementProtocol:
         warmup_runs=settings.warmup_runs,
         min_runs=settings.min_runs,
         min_time_s=settings.min_time_s,
+        max_runs=settings.max_runs,
         max_cv=settings.max_cv,
         max_remeasure=settings.max_remeasure,
         threads=settings.threads,

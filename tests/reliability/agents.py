@@ -38,6 +38,8 @@ def agent_env(url: str, token: str, lease_seconds: int, min_time_s: float = 0.0)
         "PERFLOOP_AGENT_WARMUP_RUNS": "1",
         "PERFLOOP_AGENT_MIN_RUNS": "3",
         "PERFLOOP_AGENT_MIN_TIME_S": str(min_time_s),
+        # the time decides, not the run count: a tiny model does 100,000 runs in under a second
+        "PERFLOOP_AGENT_MAX_RUNS": "1000000000",
         "PERFLOOP_AGENT_MAX_REMEASURE": "0",
     }
 

@@ -56,7 +56,7 @@ class Agents:
             principal = find_principal(session, raw)
         assert principal is not None
         self.token_ids[i : i + 1] = [principal.token_id]
-        env = {**agent_env(self.url, raw, LEASE_S), "PERFLOOP_TEST_SIM_SECONDS": "0,0.005"}
+        env = {**agent_env(self.url, raw, LEASE_S), "PERFLOOP_TEST_SIM_SECONDS": "0.1,0.2"}
         command = agent_command(self.spools[i], DEVICE, SIM_BACKEND)
         return self.stack.spawn(command, f"agent{i}.log", **env)
 
