@@ -241,16 +241,21 @@ def _batch(
     }
 
 
-def _server_cpu_s() -> dict[int, float]:
-    """User + system CPU seconds of every child process (the server and its workers)."""
+def cpu_by_pid(processes: list[psutil.Process]) -> dict[int, float]:
+    """User + system CPU seconds of each process still alive."""
     seconds = {}
-    for proc in psutil.Process().children(recursive=True):
+    for proc in processes:
         try:
             times = proc.cpu_times()
         except psutil.Error:  # exited meanwhile
             continue
         seconds[proc.pid] = times.user + times.system
     return seconds
+
+
+def server_cpu_by_pid() -> dict[int, float]:
+    """CPU seconds of every child process of this one (the server and its workers)."""
+    return cpu_by_pid(psutil.Process().children(recursive=True))
 
 
 def _concurrent(url: str, token: str, ids: list[str], cfg: BenchConfig) -> dict[str, float]:
@@ -264,9 +269,9 @@ def _concurrent(url: str, token: str, ids: list[str], cfg: BenchConfig) -> dict[
     model = [[ids[(k * 131 + j) % len(ids)] for j in range(per_client)] for k in range(cfg.clients)]
     bodies = [[{"device": DEVICE, "model_ids": [mid]} for mid in mine] for mine in model]
     job = ClientJob(url, "/api/v1/predictions", token, bodies, warmup=cfg.warmup_per_client)
-    before = _server_cpu_s()
+    before = server_cpu_by_pid()
     result = run_clients(job)
-    after = _server_cpu_s()
+    after = server_cpu_by_pid()
     if result["errors"]:
         raise RuntimeError(f"{result['errors']} requests failed: statuses {result['statuses']}")
     ordered = sorted(result["latencies_s"])

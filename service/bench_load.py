@@ -25,9 +25,11 @@ from sqlalchemy import func, select
 from service.bench_api import (
     DEVICE,
     SPACE,
+    cpu_by_pid,
     read_latencies,
     running_server,
     seed_database,
+    server_cpu_by_pid,
     train_quick,
 )
 from service.bench_load_traffic import API, WEIGHTS, Recorder, Traffic, drive
@@ -126,18 +128,6 @@ async def _warm(urls: list[str], traffic: Traffic, per_url: int) -> None:
                     raise RuntimeError(f"warm-up: {response.status_code} {response.text[:500]}")
 
 
-def _cpu_by_pid(processes: list[psutil.Process]) -> dict[int, float]:
-    """User + system CPU seconds of each process still alive."""
-    seconds = {}
-    for proc in processes:
-        try:
-            times = proc.cpu_times()
-        except psutil.Error:  # exited meanwhile
-            continue
-        seconds[proc.pid] = times.user + times.system
-    return seconds
-
-
 def _postgres_processes() -> list[psutil.Process]:
     return [p for p in psutil.process_iter(["name"]) if str(p.info["name"]).startswith("postgres")]
 
@@ -147,14 +137,14 @@ class CpuMeter:
     process (those started meanwhile count whole; those that exit meanwhile are missed)."""
 
     def __init__(self) -> None:
-        self._servers = _cpu_by_pid(psutil.Process().children(recursive=True))
-        self._postgres = _cpu_by_pid(_postgres_processes())
+        self._servers = server_cpu_by_pid()
+        self._postgres = cpu_by_pid(_postgres_processes())
         self._own = time.process_time()
 
     def used(self) -> dict[str, float]:
         """CPU seconds since creation: servers, PostgreSQL (machine-wide), this process."""
-        servers = _cpu_by_pid(psutil.Process().children(recursive=True))
-        postgres = _cpu_by_pid(_postgres_processes())
+        servers = server_cpu_by_pid()
+        postgres = cpu_by_pid(_postgres_processes())
         return {
             "servers": sum(v - self._servers.get(pid, 0.0) for pid, v in servers.items()),
             "postgres_all_processes": sum(

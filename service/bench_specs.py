@@ -26,9 +26,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-import psutil
 
-from service.bench_api import DEVICE, read_latencies, running_server, seed_database, seeded_samples
+from service.bench_api import (
+    DEVICE,
+    read_latencies,
+    running_server,
+    seed_database,
+    seeded_samples,
+    server_cpu_by_pid,
+)
 from service.blobstore import sha256_hex
 from service.core.db import Database
 from service.crud import models as model_crud
@@ -116,14 +122,7 @@ def _bodies(target: Target, items: list[Any], batch: int) -> list[dict[str, Any]
 
 def _server_cpu_s() -> float:
     """CPU seconds (user + system) of this process's children: the server and its workers."""
-    total = 0.0
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            times = proc.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
+    return sum(server_cpu_by_pid().values())
 
 
 def send_all(
