@@ -6,6 +6,11 @@
 * repeatability: median latency of one model in ``sessions`` fresh processes; spread =
   (max - min) / mean of the medians (target <= 3 %), with the wall clock and with the
   thread-CPU clock (which leaves out time the measuring thread was descheduled);
+* host drift: two models timed run by run, interleaved, in one process for a few blocks of a
+  second: the spread of each one's block medians and their correlation. It is the host's own
+  speed moving under the measurement (other tenants of a VM, frequency), in the same run as the
+  repeatability figure: when both models move together the spread is the host's, and no
+  measurement protocol on that host can be more repeatable than it;
 * throughput: models per hour per backend, each profile isolated as the agent runs it.
 
 Models are sampled from the search spaces (``predictor.spaces``), so the figures are for the
@@ -15,6 +20,7 @@ models perfloop actually measures.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import statistics
@@ -113,6 +119,59 @@ def _spread(values: list[float]) -> float:
     return 100.0 * (max(values) - min(values)) / statistics.fmean(values)
 
 
+def host_drift(
+    models: list[bytes], blocks: int = 10, block_s: float = 1.0, cpu_affinity: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    """Block medians of two models timed run by run, interleaved, and how far they move together.
+
+    Args:
+        models: Two ONNX models (the first two benchmark models).
+        blocks: Number of blocks.
+        block_s: Seconds per block (both models together).
+        cpu_affinity: CPUs to pin to while timing (empty: no pinning).
+
+    Returns:
+        Each model's block medians and their spread, the spread of the ratio of the two, and the
+        Pearson correlation of the log block medians (None when a model did not move at all).
+    """
+    import onnx
+
+    from device_agents.backends.ort_cpu import cpu_session
+    from device_agents.onnx_inputs import random_inputs
+    from device_agents.protocol import pinned
+
+    runs = []
+    for blob in models[:2]:
+        session, feed = cpu_session(blob, 1), random_inputs(onnx.load_from_string(blob))
+        runs.append(lambda session=session, feed=feed: session.run(None, feed))
+    medians: list[list[float]] = [[], []]
+    with pinned(cpu_affinity):
+        for run in runs:
+            for _ in range(10):
+                run()
+        for _ in range(blocks):
+            samples: list[list[float]] = [[], []]
+            end = time.perf_counter() + block_s
+            while time.perf_counter() < end:
+                for i, run in enumerate(runs):
+                    t0 = time.perf_counter_ns()
+                    run()
+                    samples[i].append((time.perf_counter_ns() - t0) / 1e6)
+            for i in range(2):
+                medians[i].append(statistics.median(samples[i]))
+    ratios = [a / b for a, b in zip(*medians, strict=True)]
+    logs = [[math.log(v) for v in m] for m in medians]
+    moved = all(statistics.pstdev(v) > 0 for v in logs)
+    return {
+        "blocks": blocks,
+        "block_s": block_s,
+        "block_medians_ms": medians,
+        "spread_pct": [_spread(m) for m in medians],
+        "ratio_spread_pct": _spread(ratios),
+        "log_correlation": statistics.correlation(*logs) if moved and blocks > 1 else None,
+    }
+
+
 def throughput(backend: str, models: list[bytes], protocol: MeasurementProtocol) -> dict[str, Any]:
     """Models per hour of one backend (isolated profiles, unsupported models counted as done)."""
     runner = BackendRunner(backend, isolate=True)
@@ -165,6 +224,7 @@ def run_bench(
             for clock, timing in (("wall", protocol), ("thread_cpu", cpu_protocol))
             for n, m in models[:2]
         ],
+        "host_drift": host_drift(blobs, cpu_affinity=cpu_affinity),
         "throughput": {b: throughput(b, blobs, protocol) for b in backends},
     }
     result["machine"]["load_avg_1m_at_end"] = os.getloadavg()[0]

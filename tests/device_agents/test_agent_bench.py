@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from agent_models import mobile_cnn, small_cnn
 
-from device_agents.bench import overhead, throughput
+from device_agents.bench import host_drift, overhead, throughput
 from device_agents.bench_service import InMemoryService
 from device_agents.protocol import MeasurementProtocol
 
@@ -18,6 +18,16 @@ def test_overhead_runs_every_model_through_the_agent() -> None:
         assert result[f"{key}_s_per_model"] > 0
     # a child process per profile costs more than running in the agent's process
     assert result["agent_isolated_s_per_model"] > result["agent_in_process_s_per_model"]
+
+
+def test_host_drift_times_both_models_in_every_block() -> None:
+    result = host_drift([small_cnn(), mobile_cnn()], blocks=3, block_s=0.05)
+    small, mobile = result["block_medians_ms"]
+    assert len(small) == len(mobile) == 3
+    assert all(v > 0 for v in small + mobile)
+    assert all(p >= 0 for p in result["spread_pct"]) and result["ratio_spread_pct"] >= 0
+    corr = result["log_correlation"]
+    assert corr is None or -1.0 <= corr <= 1.0
 
 
 def test_throughput_counts_measured_models() -> None:
