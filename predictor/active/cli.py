@@ -13,9 +13,15 @@ DEFAULT_BUDGETS = {
     "published": "10,15,20,30,40,60",
     "gpu-meta": "10,15,20,30,40,60,80,100",
     "scratch": "20,40,80,120,160,200,240,320,400",
+    "stacked": "10,20,40,80,120,160,200,240,320,400",
 }
 #: ``--quick`` tables have 150 rows (105 selectable).
-QUICK_BUDGETS = {"published": "10,15,20,30", "gpu-meta": "10,15,20,30", "scratch": "20,30,40,60"}
+QUICK_BUDGETS = {
+    "published": "10,15,20,30",
+    "gpu-meta": "10,15,20,30",
+    "scratch": "20,30,40,60",
+    "stacked": "10,20,30,40",
+}
 QUICK_ROWS = 150
 
 
@@ -56,7 +62,9 @@ def _load(space: str, data: Path | None, rows: int) -> tuple[Any, list[Any]]:
 def bench_active(
     space: str = typer.Option("nasbench201", help="nasbench201 or fbnet (tables in shared data)."),
     regime: str = typer.Option(
-        "published", help="published, gpu-meta (held-out device family) or scratch (no meta)."
+        "published",
+        help="published, gpu-meta (held-out device family), scratch (no meta) or stacked "
+        "(published + trees on the head's residuals).",
     ),
     data: Path | None = typer.Option(None, help="Latency CSV (default: the space's shared table)."),
     train_devices: str | None = typer.Option(None, help="a,b,... (default: the regime's)."),

@@ -8,6 +8,10 @@
   full-shot regime of a brand-new device): bootstrap-bagged boosted trees on the static graph
   features and the (position, choice) one-hot, log targets; the members' spread is the
   uncertainty. Embedding: those features, standardised.
+* :class:`HeadPlusTrees`: the few-shot head, then bagged boosted trees on its log residuals, with
+  the meta-trained members' known-device predictions among the tree features (the full-shot
+  regime of a device perfloop already has a meta-trained model for: the head is right from the
+  first measurements, the trees keep learning what it cannot represent).
 """
 
 from __future__ import annotations
@@ -64,8 +68,12 @@ class BaggedTrees:
 
     def predict(self, support: np.ndarray, y_support: np.ndarray, seed: int) -> LogGaussian:
         """Fit ``members`` trees on bootstrap resamples of ``support``; mixture of their logs."""
+        return combine_members(self.member_fits(support, np.log(y_support), seed), self.noise_floor)
+
+    def member_fits(self, support: np.ndarray, targets: np.ndarray, seed: int) -> np.ndarray:
+        """``[members, N]``: each member fitted on a bootstrap resample of (support, targets)."""
         rng = np.random.default_rng(seed)
-        x, t = self.features[support], np.log(y_support)
+        x, t = self.features[support], targets
         leaf = max(1, min(20, len(support) // 10))
         logs = np.empty((self.members, len(self.features)))
         with threadpool_limits(limits=1, user_api="openmp"):  # small fits: threads only spin
@@ -76,8 +84,31 @@ class BaggedTrees:
                 )
                 model.fit(x[take], t[take])
                 logs[m] = model.predict(self.features)
-        return combine_members(logs, self.noise_floor)
+        return logs
 
     def embedding(self) -> np.ndarray:
         """``[N, d]`` standardised features."""
         return standardize(self.features)
+
+
+@dataclass(frozen=True)
+class HeadPlusTrees:
+    """The few-shot head, then bagged trees on its log residuals once there are ``min_rows``."""
+
+    head: FewShotHead
+    trees: BaggedTrees
+    min_rows: int = 20
+
+    def predict(self, support: np.ndarray, y_support: np.ndarray, seed: int) -> LogGaussian:
+        """The head's prediction plus the trees' mean residual; the trees' spread as the std."""
+        base = self.head.predict(support, y_support, seed)
+        if len(support) < self.min_rows:
+            return base
+        residual = np.log(y_support) - base.mean[support]
+        fits = self.trees.member_fits(support, residual, seed)
+        mixed = combine_members(fits, self.trees.noise_floor)
+        return LogGaussian(base.mean + mixed.mean, mixed.std)
+
+    def embedding(self) -> np.ndarray:
+        """``[N, d]`` the head's inputs and the trees' features, standardised."""
+        return np.hstack([self.head.embedding(), self.trees.embedding()])

@@ -8,6 +8,10 @@ Regimes (what the model knows before the device's first measurement):
   tested on the non-GPU test devices: a device family the meta-training does not cover.
 * ``scratch``: nothing is meta-trained; a bagged boosted-tree model is trained from scratch on
   the device's selected measurements (the brand-new-device, full-shot regime).
+* ``stacked``: the published split's meta-trained ensemble and few-shot head, plus bagged trees
+  on the head's residuals (features: the static ones and the members' known-device
+  predictions): the full-shot regime of a device that perfloop's model already covers, where
+  more measurements keep helping after the head saturates.
 """
 
 from __future__ import annotations
@@ -17,16 +21,17 @@ import time
 from collections.abc import Sequence
 from typing import Any, Literal, get_args
 
+import numpy as np
 from torch_geometric.data import Data
 
 from predictor.active.bench import ActiveSetup, Curve, curve
-from predictor.active.models import BaggedTrees, FewShotHead
+from predictor.active.models import BaggedTrees, FewShotHead, HeadPlusTrees
 from predictor.active.summary import summarize
 from predictor.bench.fewshot import Features, FewShotBench, meta_train
 from predictor.data.tables import LatencyTable
 
 logger = logging.getLogger(__name__)
-Regime = Literal["published", "gpu-meta", "scratch"]
+Regime = Literal["published", "gpu-meta", "scratch", "stacked"]
 REGIMES: tuple[str, ...] = get_args(Regime)
 GPU_PREFIXES: tuple[str, ...] = ("1080ti", "2080ti", "titan")
 
@@ -44,7 +49,7 @@ def regime_devices(
     Raises:
         ValueError: unknown regime.
     """
-    if regime == "published":
+    if regime in ("published", "stacked"):
         return tuple(train), tuple(test)
     if regime == "gpu-meta":
         return tuple(d for d in train if is_gpu(d)), tuple(d for d in test if not is_gpu(d))
@@ -55,13 +60,16 @@ def regime_devices(
 
 def build_model(
     regime: str, table: LatencyTable, feats: Features, bench: FewShotBench
-) -> FewShotHead | BaggedTrees:
-    """The model every strategy refits: a few-shot head (meta-trained) or bagged trees."""
+) -> FewShotHead | BaggedTrees | HeadPlusTrees:
+    """The model every strategy refits: a few-shot head (meta-trained), bagged trees, or both."""
     if regime == "scratch":
         return BaggedTrees(feats.tabular)
     ensemble = meta_train(table, feats, bench)
     member_log = ensemble.log_predict(feats.graphs, "latency_ms")
-    return FewShotHead(member_log, feats.basis, feats.log_macs, bench.fewshot)
+    head = FewShotHead(member_log, feats.basis, feats.log_macs, bench.fewshot)
+    if regime == "stacked":
+        return HeadPlusTrees(head, BaggedTrees(np.hstack([feats.tabular, member_log.mean(0)])))
+    return head
 
 
 def run_active(

@@ -28,7 +28,7 @@ def _write_csv(path: Path, n: int = 60) -> None:
             w.writerow([i, arch, 1 + base, 2 + 0.5 * base, 0.5 + 2 * base])
 
 
-@pytest.mark.parametrize("regime", ["published", "scratch"])
+@pytest.mark.parametrize("regime", ["published", "scratch", "stacked"])
 def test_bench_active_synthetic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, regime: str
 ) -> None:
