@@ -242,6 +242,11 @@ def _pct(value: float | int | None) -> float | None:
     return None if value is None else 100.0 * float(value)
 
 
+#: Below this many held-out models Spearman and acc_10 are not shown (on two models Spearman is
+#: always +-1 and acc_10 is 0, 0.5 or 1).
+MIN_HELD_OUT_FOR_RANKS = 5
+
+
 def render(result: DemoResult) -> Table:
     """Per-device table: measurements and held-out accuracy of the active predictor."""
     table = Table(title="perfloop demo: active predictor on held-out measured models (latency)")
@@ -251,13 +256,14 @@ def render(result: DemoResult) -> Table:
     for device, n in sorted(result.measurements.items()):
         s = result.final.get(device, {})
         f = result.few_context.get(device, {})
+        ranks = (s.get("count") or 0) >= MIN_HELD_OUT_FOR_RANKS
         table.add_row(
             device,
             str(n),
             _fmt(s.get("count"), "{}"),
             _fmt(_pct(s.get("mape")), "{:.1f}"),
-            _fmt(s.get("spearman"), "{:.2f}"),
-            _fmt(s.get("acc_10"), "{:.2f}"),
+            _fmt(s.get("spearman") if ranks else None, "{:.2f}"),
+            _fmt(s.get("acc_10") if ranks else None, "{:.2f}"),
             _fmt(_pct(f.get("mape")), "{:.1f}"),
         )
     return table
@@ -272,7 +278,10 @@ def mean_mape(scores: Scores) -> float | None:
 def print_result(console: Console, result: DemoResult) -> None:
     """The table, the loop summary, the dashboard URL and a client token."""
     console.print(render(result))
-    console.print("MAPE % @5: the active predictor given only each device's first 5 measurements")
+    console.print(
+        "MAPE % @5: the active predictor given only each device's first 5 measurements; "
+        f"Spearman and acc_10 need {MIN_HELD_OUT_FOR_RANKS} held-out models (-: fewer)"
+    )
     promoted = sum(p for _, p in result.versions)
     console.print(
         f"{len(result.versions)} versions trained, {promoted} promoted; "
