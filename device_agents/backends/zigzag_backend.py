@@ -2,7 +2,9 @@
 analytical design-space-exploration model, on the shape-inferred ONNX. Simulated.
 
 Profiler: ZigZag's stage pipeline (ONNX parser, accelerator parser, spatial and temporal mapping
-search, cost model) minimising latency. Parser: the summed cost-model evaluation: cycles -> ms
+search, cost model) minimising latency; identical layers (search-space networks repeat cells)
+are searched once per model, which gives the same totals as ZigZag's ``SumStage`` pipeline.
+Parser: the summed cost-model evaluation: cycles -> ms
 at the accelerator's stated clock, pJ -> mJ. ZigZag costs the MAC layers (Conv, Gemm, MatMul);
 element-wise, pooling and activation operators are not costed by it.
 """
@@ -40,7 +42,66 @@ def zigzag_version() -> str:
     return importlib.metadata.version("zigzag-dse")
 
 
-def _run_zigzag(model: Any, hardware: str, mapping: str) -> tuple[float, float, int]:
+def layer_key(layer: Any) -> str:
+    """What ZigZag's per-layer mapping search and cost model see of a layer, as text.
+
+    Two layers with the same key (operator, loop sizes, precisions, padding, strides and
+    dilations through the dimension relations, constant operands, and the mapping file's
+    constraints for the operator) get the same search and the same cost: ZigZag costs each MAC
+    layer on its own. Names, ids and graph links are left out.
+    """
+    parts = (
+        layer.type,
+        layer.equation,
+        layer.layer_dim_sizes,
+        layer.operand_precision,
+        layer.dimension_relations,
+        layer.padding,
+        layer.constant_operands,
+        layer.pr_layer_dim_sizes,
+        layer.spatial_mapping,
+        layer.spatial_mapping_hint,
+        layer.memory_operand_links,
+        layer.temporal_ordering,
+    )
+    return "|".join(repr(p) for p in parts)
+
+
+def _layer_stage() -> type:
+    """A ZigZag stage, in place of ``SumStage`` + ``WorkloadStage``: map each distinct layer once.
+
+    It yields one ``(totals, costed_layers)`` pair where ``totals`` is ``(energy_pj, cycles)``
+    summed over the MAC layers, as ``SumStage`` sums them (CumulativeCME adds
+    ``energy_total`` and ``latency_total2``), with each distinct :func:`layer_key` searched once.
+    """
+    from zigzag.stages.stage import Stage
+    from zigzag.workload.layer_node import LayerNode
+
+    class DistinctLayerSumStage(Stage):  # type: ignore[misc]
+        def run(self) -> Any:
+            workload, accelerator = self.kwargs["workload"], self.kwargs["accelerator"]
+            memo: dict[str, tuple[float, float]] = {}
+            energy_pj = cycles = 0.0
+            layers = 0
+            for layer in workload.topological_sort():
+                if not isinstance(layer, LayerNode):
+                    continue
+                key = layer_key(layer)
+                if key not in memo:
+                    kwargs = {**self.kwargs, "layer": layer, "accelerator": accelerator}
+                    sub = self.list_of_callables[0](self.list_of_callables[1:], **kwargs)
+                    ((cme, _),) = list(sub.run())
+                    memo[key] = (float(cme.energy_total), float(cme.latency_total2))
+                energy_pj += memo[key][0]
+                cycles += memo[key][1]
+                layers += 1
+            yield (energy_pj, cycles), (layers, len(memo))
+
+    return DistinctLayerSumStage
+
+
+def _run_zigzag(model: Any, hardware: str, mapping: str) -> tuple[float, float, int, int]:
+    """(energy pJ, cycles, MAC layers costed, distinct layers searched) of one model."""
     from zigzag.mapping.temporal_mapping import TemporalMappingType
     from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
     from zigzag.stages.main import MainStage
@@ -50,14 +111,12 @@ def _run_zigzag(model: Any, hardware: str, mapping: str) -> tuple[float, float, 
     )
     from zigzag.stages.parser.accelerator_parser import AcceleratorParserStage
     from zigzag.stages.parser.onnx_model_parser import ONNXModelParserStage
-    from zigzag.stages.results.reduce_stages import MinimalLatencyStage, SumStage
-    from zigzag.stages.workload_iterator import WorkloadStage
+    from zigzag.stages.results.reduce_stages import MinimalLatencyStage
 
     stages: list[Any] = [
         ONNXModelParserStage,
         AcceleratorParserStage,
-        SumStage,
-        WorkloadStage,
+        _layer_stage(),
         MinimalLatencyStage,
         SpatialMappingGeneratorStage,
         MinimalLatencyStage,
@@ -78,9 +137,8 @@ def _run_zigzag(model: Any, hardware: str, mapping: str) -> tuple[float, float, 
             access_same_data_considered_as_no_access=True,
             temporal_mapping_type=TemporalMappingType("uneven"),
         )
-        cmes = main.run()
-    total = cmes[0][0]
-    return float(total.energy_total), float(total.latency_total2), len(cmes[0][1])
+        ((totals, counts),) = main.run()
+    return totals[0], totals[1], counts[0], counts[1]
 
 
 class ZigZagBackend(Backend):
@@ -120,7 +178,7 @@ class ZigZagBackend(Backend):
         hardware = str(package.joinpath(self.spec["hardware"]))
         mapping = str(package.joinpath(self.spec["mapping"]))
         logging.getLogger("zigzag").setLevel(logging.ERROR)
-        energy_pj, cycles, layers = _run_zigzag(model, hardware, mapping)
+        energy_pj, cycles, layers, distinct = _run_zigzag(model, hardware, mapping)
         clock_mhz = float(self.spec["clock_mhz"])
         return BackendResult(
             measurement_kind="simulated",
@@ -135,6 +193,7 @@ class ZigZagBackend(Backend):
                 "cycles": cycles,
                 "energy_pj": energy_pj,
                 "costed_layers": layers,
+                "distinct_layers_searched": distinct,
                 "latency_source": "ZigZag cost model (MAC layers only), minimal-latency mapping",
             },
         )

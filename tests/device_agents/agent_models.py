@@ -101,6 +101,18 @@ def mobile_cnn(seed: int = 1, width: int = 8, resolution: int = 32) -> bytes:
     return g.model([1, 3, resolution, resolution], x, [1, 5])
 
 
+def repeated_cnn(seed: int = 4, width: int = 8, resolution: int = 16) -> bytes:
+    """A stem conv, three identical 3x3 conv + ReLU cells (own weights), GAP, Flatten, Gemm."""
+    g = _Graph(seed)
+    x = g.op("Relu", [g.conv("x", 3, width, 3)])
+    for _ in range(3):
+        x = g.op("Relu", [g.conv(x, width, width, 3)])
+    x = g.op("Flatten", [g.op("GlobalAveragePool", [x])], axis=1)
+    w = g.const((0.3 * g.rng.standard_normal((10, width))).astype(np.float32))
+    b = g.const(np.zeros(10, np.float32), "b")
+    return g.model([1, 3, resolution, resolution], g.op("Gemm", [x, w, b], transB=1), [1, 10])
+
+
 def erf_model() -> bytes:
     """A convolution followed by Erf: onnxruntime runs it, the int8 converter does not."""
     g = _Graph(2)

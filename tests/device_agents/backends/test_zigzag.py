@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from agent_models import custom_op_model, small_cnn
+from agent_models import custom_op_model, repeated_cnn, small_cnn
 
 from device_agents.backends.base import UnsupportedModelError
 from device_agents.backends.registry import get_backend
@@ -26,6 +26,72 @@ def test_latency_and_energy_grow_with_the_model() -> None:
         assert result.latency_ms.median == pytest.approx(result.extra["cycles"] / 500e3)
     assert big.energy_mj > 4 * small.energy_mj  # type: ignore[operator]
     assert big.extra["cycles"] > small.extra["cycles"]
+
+
+def _stock_zigzag(model: object, hardware: str, mapping: str) -> tuple[float, float]:
+    """ZigZag's own pipeline (SumStage over WorkloadStage): every layer searched."""
+    import tempfile
+
+    from zigzag.mapping.temporal_mapping import TemporalMappingType
+    from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
+    from zigzag.stages.main import MainStage
+    from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
+    from zigzag.stages.mapping.temporal_mapping_generator_stage import (
+        TemporalMappingGeneratorStage,
+    )
+    from zigzag.stages.parser.accelerator_parser import AcceleratorParserStage
+    from zigzag.stages.parser.onnx_model_parser import ONNXModelParserStage
+    from zigzag.stages.results.reduce_stages import MinimalLatencyStage, SumStage
+    from zigzag.stages.workload_iterator import WorkloadStage
+
+    from device_agents.backends.zigzag_backend import LPF_LIMIT
+
+    stages = [
+        ONNXModelParserStage,
+        AcceleratorParserStage,
+        SumStage,
+        WorkloadStage,
+        MinimalLatencyStage,
+        SpatialMappingGeneratorStage,
+        MinimalLatencyStage,
+        TemporalMappingGeneratorStage,
+        CostModelStage,
+    ]
+    with tempfile.TemporaryDirectory() as dump:
+        main = MainStage(
+            list_of_callables=stages,
+            accelerator=hardware,
+            workload=model,
+            mapping=mapping,
+            dump_folder=dump,
+            loma_lpf_limit=LPF_LIMIT,
+            loma_show_progress_bar=False,
+            nb_mappings_generated=1,
+            enable_mix_spatial_mapping_generation=False,
+            access_same_data_considered_as_no_access=True,
+            temporal_mapping_type=TemporalMappingType("uneven"),
+        )
+        total = main.run()[0][0]
+    return float(total.energy_total), float(total.latency_total2)
+
+
+def test_identical_layers_are_searched_once_with_zigzags_own_totals() -> None:
+    from importlib import resources
+
+    from device_agents.backends.zigzag_backend import ZigZagBackend
+    from device_agents.convert.lower import prepare_onnx
+
+    backend = ZigZagBackend()
+    result = backend.profile(repeated_cnn(), MeasurementProtocol())
+    assert result.extra["costed_layers"] == 5  # stem, three identical cells, Gemm
+    assert result.extra["distinct_layers_searched"] == 3
+    package = resources.files("zigzag")
+    stock = _stock_zigzag(
+        prepare_onnx(repeated_cnn()),
+        str(package.joinpath(backend.spec["hardware"])),
+        str(package.joinpath(backend.spec["mapping"])),
+    )
+    assert (result.extra["energy_pj"], result.extra["cycles"]) == stock
 
 
 def test_unknown_operator_fails_with_its_name() -> None:
