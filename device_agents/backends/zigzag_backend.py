@@ -2,8 +2,9 @@
 analytical design-space-exploration model, on the shape-inferred ONNX. Simulated.
 
 Profiler: ZigZag's stage pipeline (ONNX parser, accelerator parser, spatial and temporal mapping
-search, cost model) minimising latency; identical layers (search-space networks repeat cells)
-are searched once per model, which gives the same totals as ZigZag's ``SumStage`` pipeline.
+search, cost model) minimising latency; a layer identical to one already searched (in this model
+or, through :mod:`.zigzag_cache`, an earlier one) reuses its result, which gives the same totals
+as ZigZag's ``SumStage`` pipeline.
 Parser: the summed cost-model evaluation: cycles -> ms
 at the accelerator's stated clock, pJ -> mJ. ZigZag costs the MAC layers (Conv, Gemm, MatMul);
 element-wise, pooling and activation operators are not costed by it.
@@ -17,9 +18,11 @@ import logging
 import tempfile
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, ClassVar
 
 from device_agents.backends.base import Backend, BackendResult, simulated_latency
+from device_agents.backends.zigzag_cache import LayerCostCache, cache_dir
 from device_agents.convert.lower import prepare_onnx
 from device_agents.protocol import MeasurementProtocol
 from device_agents.schemas import DeviceKind
@@ -70,9 +73,10 @@ def layer_key(layer: Any) -> str:
 def _layer_stage() -> type:
     """A ZigZag stage, in place of ``SumStage`` + ``WorkloadStage``: map each distinct layer once.
 
-    It yields one ``(totals, costed_layers)`` pair where ``totals`` is ``(energy_pj, cycles)``
-    summed over the MAC layers, as ``SumStage`` sums them (CumulativeCME adds
-    ``energy_total`` and ``latency_total2``), with each distinct :func:`layer_key` searched once.
+    It yields one ``(totals, counts)`` pair: ``totals`` is ``(energy_pj, cycles)`` summed over
+    the MAC layers, as ``SumStage`` sums them (CumulativeCME adds ``energy_total`` and
+    ``latency_total2``); ``counts`` is (MAC layers, layers searched, layers reused). A layer is
+    searched only when the ``layer_cache`` kwarg (:class:`LayerCostCache`) has no identical one.
     """
     from zigzag.stages.stage import Stage
     from zigzag.workload.layer_node import LayerNode
@@ -80,28 +84,36 @@ def _layer_stage() -> type:
     class DistinctLayerSumStage(Stage):  # type: ignore[misc]
         def run(self) -> Any:
             workload, accelerator = self.kwargs["workload"], self.kwargs["accelerator"]
-            memo: dict[str, tuple[float, float]] = {}
+            cache: LayerCostCache = self.kwargs["layer_cache"]
             energy_pj = cycles = 0.0
             layers = 0
             for layer in workload.topological_sort():
                 if not isinstance(layer, LayerNode):
                     continue
                 key = layer_key(layer)
-                if key not in memo:
+                found = cache.get(key)
+                if found is None:
                     kwargs = {**self.kwargs, "layer": layer, "accelerator": accelerator}
                     sub = self.list_of_callables[0](self.list_of_callables[1:], **kwargs)
                     ((cme, _),) = list(sub.run())
-                    memo[key] = (float(cme.energy_total), float(cme.latency_total2))
-                energy_pj += memo[key][0]
-                cycles += memo[key][1]
+                    found = (float(cme.energy_total), float(cme.latency_total2))
+                    cache.put(key, *found)
+                energy_pj += found[0]
+                cycles += found[1]
                 layers += 1
-            yield (energy_pj, cycles), (layers, len(memo))
+            yield (energy_pj, cycles), (layers, cache.misses, cache.hits)
 
     return DistinctLayerSumStage
 
 
-def _run_zigzag(model: Any, hardware: str, mapping: str) -> tuple[float, float, int, int]:
-    """(energy pJ, cycles, MAC layers costed, distinct layers searched) of one model."""
+#: The search settings below, part of every cache key.
+SEARCH_SETTINGS = f"lpf={LPF_LIMIT};mappings=1;mix_spatial=0;same_data_no_access=1;temporal=uneven"
+
+
+def _run_zigzag(
+    model: Any, hardware: str, mapping: str, cache: LayerCostCache
+) -> tuple[float, float, tuple[int, int, int]]:
+    """(energy pJ, cycles, (MAC layers costed, layers searched, layers reused)) of one model."""
     from zigzag.mapping.temporal_mapping import TemporalMappingType
     from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
     from zigzag.stages.main import MainStage
@@ -136,9 +148,10 @@ def _run_zigzag(model: Any, hardware: str, mapping: str) -> tuple[float, float, 
             enable_mix_spatial_mapping_generation=False,
             access_same_data_considered_as_no_access=True,
             temporal_mapping_type=TemporalMappingType("uneven"),
+            layer_cache=cache,
         )
         ((totals, counts),) = main.run()
-    return totals[0], totals[1], counts[0], counts[1]
+    return totals[0], totals[1], counts
 
 
 class ZigZagBackend(Backend):
@@ -178,7 +191,21 @@ class ZigZagBackend(Backend):
         hardware = str(package.joinpath(self.spec["hardware"]))
         mapping = str(package.joinpath(self.spec["mapping"]))
         logging.getLogger("zigzag").setLevel(logging.ERROR)
-        energy_pj, cycles, layers, distinct = _run_zigzag(model, hardware, mapping)
+        context = "\n".join(
+            [
+                zigzag_version(),
+                SEARCH_SETTINGS,
+                Path(hardware).read_text(),
+                Path(mapping).read_text(),
+            ]
+        )
+        cache = LayerCostCache(cache_dir(), context)
+        try:
+            energy_pj, cycles, (layers, searched, reused) = _run_zigzag(
+                model, hardware, mapping, cache
+            )
+        finally:
+            cache.close()
         clock_mhz = float(self.spec["clock_mhz"])
         return BackendResult(
             measurement_kind="simulated",
@@ -193,7 +220,8 @@ class ZigZagBackend(Backend):
                 "cycles": cycles,
                 "energy_pj": energy_pj,
                 "costed_layers": layers,
-                "distinct_layers_searched": distinct,
+                "layers_searched": searched,
+                "layers_reused": reused,
                 "latency_source": "ZigZag cost model (MAC layers only), minimal-latency mapping",
             },
         )

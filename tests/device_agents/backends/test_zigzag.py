@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from agent_models import custom_op_model, repeated_cnn, small_cnn
 
@@ -75,16 +77,28 @@ def _stock_zigzag(model: object, hardware: str, mapping: str) -> tuple[float, fl
     return float(total.energy_total), float(total.latency_total2)
 
 
-def test_identical_layers_are_searched_once_with_zigzags_own_totals() -> None:
+def test_identical_layers_are_searched_once_with_zigzags_own_totals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from importlib import resources
 
     from device_agents.backends.zigzag_backend import ZigZagBackend
     from device_agents.convert.lower import prepare_onnx
 
+    monkeypatch.setenv("PERFLOOP_AGENT_ZIGZAG_CACHE_DIR", str(tmp_path))
     backend = ZigZagBackend()
     result = backend.profile(repeated_cnn(), MeasurementProtocol())
     assert result.extra["costed_layers"] == 5  # stem, three identical cells, Gemm
-    assert result.extra["distinct_layers_searched"] == 3
+    assert (result.extra["layers_searched"], result.extra["layers_reused"]) == (3, 2)
+    again = backend.profile(repeated_cnn(), MeasurementProtocol())  # a later model, same layers
+    assert (again.extra["layers_searched"], again.extra["layers_reused"]) == (0, 5)
+    assert (again.extra["energy_pj"], again.extra["cycles"]) == (
+        result.extra["energy_pj"],
+        result.extra["cycles"],
+    )
+    monkeypatch.setenv("PERFLOOP_AGENT_ZIGZAG_CACHE_DIR", "off")
+    alone = backend.profile(repeated_cnn(), MeasurementProtocol())
+    assert (alone.extra["layers_searched"], alone.extra["layers_reused"]) == (3, 2)
     package = resources.files("zigzag")
     stock = _stock_zigzag(
         prepare_onnx(repeated_cnn()),
