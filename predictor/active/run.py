@@ -10,8 +10,9 @@ Regimes (what the model knows before the device's first measurement):
   the device's selected measurements (the brand-new-device, full-shot regime).
 * ``stacked``: the published split's meta-trained ensemble and few-shot head, plus bagged trees
   on the head's residuals (features: the static ones and the members' known-device
-  predictions): the full-shot regime of a device that perfloop's model already covers, where
-  more measurements keep helping after the head saturates.
+  predictions): the full-shot regime of a device that perfloop's model already covers, built to
+  test whether more measurements help once the head saturates (on NB201 they did not: the
+  residual is mostly measurement noise; docs/BENCHMARKS.md, "Active learning").
 """
 
 from __future__ import annotations
