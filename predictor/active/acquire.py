@@ -15,6 +15,15 @@ cost basis, MACs) or the static graph features.
 * ``eer``: expected error reduction of a ridge-regression surrogate in the embedding: greedily
   the row whose measurement most lowers the summed predictive variance over the whole pool
   (transductive V-optimal design, rank-one updates, so a batch does not repeat itself).
+* ``representative``: greedy k-medoids (facility location) in the embedding: each pick most
+  lowers the *mean* distance of the pool to its nearest measured or picked row, where
+  ``coverage`` lowers the *largest* one. The scores are means over rows drawn like the pool,
+  and a model that is accurate near its measured rows errs in proportion to that mean distance;
+  k-center instead spends picks on the pool's outliers. Evaluated on a random sample of the pool.
+* ``relevant_coverage``: k-center greedy in a relevance-weighted embedding: each column is scaled
+  by the size of its coefficient in a ridge fit of the current model's predicted log latency over
+  the pool, so distances count the feature differences that move the predicted latency (a
+  position whose op choice does not change the latency no longer spreads the picks).
 """
 
 from __future__ import annotations
@@ -27,7 +36,15 @@ import numpy as np
 from predictor.features.featurizer import cost_basis, graph_numeric
 from predictor.ir.schema import GraphIR
 
-Strategy = Literal["random", "uncertain", "coverage", "disagree_diverse", "eer"]
+Strategy = Literal[
+    "random",
+    "uncertain",
+    "coverage",
+    "disagree_diverse",
+    "eer",
+    "representative",
+    "relevant_coverage",
+]
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
 
 
@@ -120,6 +137,58 @@ def expected_error_reduction(
     return chosen
 
 
+def facility_location(
+    emb: np.ndarray,
+    pool: np.ndarray,
+    measured: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    sample: int = 2000,
+) -> list[int]:
+    """Greedy k-medoids: ``k`` pool rows that most lower the mean distance to the nearest anchor.
+
+    Candidates and the rows whose distances are averaged are one random sample of ``sample``
+    pool rows (all of them when the pool is smaller), so a pick costs O(sample^2).
+
+    Returns:
+        The picked row indices, in pick order.
+    """
+    pool = np.asarray(pool)
+    ref = pool if len(pool) <= sample else np.sort(rng.choice(pool, sample, replace=False))
+    pts = emb[ref]
+    sq = np.sum(pts**2, axis=1)
+    dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * pts @ pts.T, 0.0))
+    near = np.sqrt(min_sq_distance(pts, emb[np.asarray(measured, dtype=int)]))
+    near[~np.isfinite(near)] = dist.max()  # nothing measured yet: the first pick is the medoid
+    taken = np.zeros(len(ref), dtype=bool)
+    chosen: list[int] = []
+    for _ in range(min(k, len(ref))):
+        gain = np.maximum(near[None, :] - dist, 0.0).sum(axis=1)
+        i = int(np.argmax(np.where(taken, -np.inf, gain)))
+        taken[i] = True
+        chosen.append(int(ref[i]))
+        near = np.minimum(near, dist[i])
+    return chosen
+
+
+def relevance_weighted(
+    emb: np.ndarray, pool: np.ndarray, log_mean: np.ndarray, ridge: float = 0.01
+) -> np.ndarray:
+    """``emb``, column ``j`` scaled by ``|b_j|`` of a ridge fit ``log_mean ~ emb b`` on ``pool``.
+
+    The ridge is ``ridge x len(pool)`` (the embedding's columns have unit variance). The result
+    is rescaled to unit mean column weight; all-zero coefficients leave ``emb`` unchanged.
+    """
+    x = emb[pool] - emb[pool].mean(axis=0)
+    t = log_mean[pool] - log_mean[pool].mean()
+    gram = x.T @ x + ridge * len(pool) * np.eye(x.shape[1])
+    w = np.abs(np.linalg.solve(gram, x.T @ t))
+    if not np.any(w > 0):
+        return emb
+    out: np.ndarray = emb * (w / w.mean())
+    return out
+
+
 def disagreement(log_std: np.ndarray) -> np.ndarray:
     """The varying part of a log-std: ``sqrt(std^2 - min std^2)`` (a shared noise term removed)."""
     var = np.square(log_std)
@@ -130,17 +199,27 @@ def disagreement(log_std: np.ndarray) -> np.ndarray:
 def pick_uncertain(
     log_std: np.ndarray, log_macs: np.ndarray, pool: np.ndarray, measured: np.ndarray, k: int
 ) -> list[int]:
-    """``k`` rows of ``pool``: greedy max of log-std x (1 + distance to the nearest anchor)."""
-    anchors = list(log_macs[measured])
+    """``k`` rows of ``pool``: greedy max of log-std x (1 + distance to the nearest anchor).
+
+    The distance to the nearest measured or picked row is kept current per pick (O(pool) per
+    pick, not O(pool x anchors)).
+    """
+    pool = np.asarray(pool)
+    m = log_macs[pool]
+    anchors = log_macs[np.asarray(measured, dtype=int)]
+    near = np.full(len(pool), np.inf)
+    for s in range(0, len(anchors), 256):
+        a = anchors[s : s + 256]
+        near = np.minimum(near, np.min(np.abs(m[:, None] - a[None, :]), axis=1))
+    width = log_std[pool]
+    taken = np.zeros(len(pool), dtype=bool)
     chosen: list[int] = []
-    left = list(pool)
-    for _ in range(min(k, len(left))):
-        a = np.asarray(anchors)
-        near = np.min(np.abs(log_macs[left][:, None] - a[None, :]), axis=1) if len(a) else 1.0
-        best = int(np.argmax(log_std[left] * (1.0 + near)))
-        row = left.pop(best)
-        chosen.append(row)
-        anchors.append(log_macs[row])
+    for _ in range(min(k, len(pool))):
+        gap = np.where(np.isfinite(near), near, 1.0)  # nothing measured yet: all equally far
+        i = int(np.argmax(np.where(taken, -np.inf, width * (1.0 + gap))))
+        taken[i] = True
+        chosen.append(int(pool[i]))
+        near = np.minimum(near, np.abs(m - m[i]))
     return chosen
 
 
@@ -154,8 +233,12 @@ def select(
     log_std: np.ndarray,
     log_macs: np.ndarray,
     rng: np.random.Generator,
+    log_mean: np.ndarray | None = None,
 ) -> list[int]:
     """The ``k`` pool rows ``strategy`` measures next.
+
+    ``log_mean``: the current model's predicted log latency of every row (needed by
+    ``relevant_coverage`` only).
 
     Raises:
         ValueError: ``strategy`` is not one of :data:`STRATEGIES`.
@@ -170,6 +253,12 @@ def select(
         return weighted_kcenter(emb, pool, measured, k, weight=disagreement(log_std))
     if strategy == "eer":
         return expected_error_reduction(emb, pool, measured, k)
+    if strategy == "representative":
+        return facility_location(emb, pool, measured, k, rng)
+    if strategy == "relevant_coverage":
+        if log_mean is None:
+            raise ValueError("relevant_coverage needs log_mean (the model's predictions)")
+        return weighted_kcenter(relevance_weighted(emb, pool, log_mean), pool, measured, k)
     raise ValueError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
 
 

@@ -80,6 +80,7 @@ def curve(
             log_std=dist.std,
             log_macs=log_macs,
             rng=rng,
+            log_mean=dist.mean,
         )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from predictor.active.acquire import STRATEGIES
 from predictor.active.bench import ActiveSetup, budget_to_reach, curve, split_rows
 from predictor.active.models import FewShotHead
 
@@ -27,7 +28,7 @@ def test_split_rows_keeps_test_out_of_pool_and_starts_from_references() -> None:
     assert [r for r in (10, 11) if r in pool] == support[: len([r for r in (10, 11) if r in pool])]
 
 
-@pytest.mark.parametrize("strategy", ["random", "uncertain", "coverage", "disagree_diverse", "eer"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_curve_scores_every_budget_on_held_out_rows(strategy: str) -> None:
     y, model = _device()
     setup = ActiveSetup(budgets=(5, 10, 15), step=0, seeds=1)
