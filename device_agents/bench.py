@@ -11,7 +11,9 @@
   speed moving under the measurement (other tenants of a VM, frequency), in the same run as the
   repeatability figure: when both models move together the spread is the host's, and no
   measurement protocol on that host can be more repeatable than it;
-* throughput: models per hour per backend, each profile isolated as the agent runs it.
+* throughput: models per hour per backend, each profile isolated as the agent runs it, from
+  empty backend caches (ZigZag's layer cache points at a fresh directory), so the figure is a
+  first run's, not one helped by earlier benchmarks.
 
 Models are sampled from the search spaces (``predictor.spaces``), so the figures are for the
 models perfloop actually measures.
@@ -70,14 +72,15 @@ def _timed(fn: Any) -> float:
 def overhead(backend: str, models: list[bytes], protocol: MeasurementProtocol) -> dict[str, Any]:
     """Seconds per model: bare profile loop vs the agent loop (isolated and in-process)."""
     impl = get_backend(backend)
-    bare = _timed(lambda: [impl.profile(m, protocol) for m in models]) / len(models)
+    with empty_backend_caches():  # every variant starts from empty caches
+        bare = _timed(lambda: [impl.profile(m, protocol) for m in models]) / len(models)
     result: dict[str, Any] = {"bare_s_per_model": bare}
     for isolate in (True, False):
         service = InMemoryService()
         for m in models:
             service.enqueue("bench", m)
         client = AgentClient("http://bench", "bench", transport=service.transport())
-        with _tmp_spool() as spool:
+        with _tmp_spool() as spool, empty_backend_caches():
             agent = Agent(client, BackendRunner(backend, isolate=isolate), "bench", spool, protocol)
             seconds = _timed(lambda agent=agent: agent.run(once=True)) / len(models)
         assert len(service.measurements) == len(models), "agent lost a measurement"
@@ -86,6 +89,23 @@ def overhead(backend: str, models: list[bytes], protocol: MeasurementProtocol) -
         result[f"{key}_overhead_s"] = seconds - bare
         result[f"{key}_overhead_pct"] = 100.0 * (seconds - bare) / bare
     return result
+
+
+@contextmanager
+def empty_backend_caches() -> Iterator[None]:
+    """Point the backends' on-disk caches (inherited by profiling child processes) at a new dir."""
+    from device_agents.backends.zigzag_cache import ENV
+
+    previous = os.environ.get(ENV)
+    with tempfile.TemporaryDirectory(prefix="perfloop-bench-cache-") as tmp:
+        os.environ[ENV] = tmp
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(ENV, None)
+            else:
+                os.environ[ENV] = previous
 
 
 @contextmanager
@@ -225,7 +245,8 @@ def run_bench(
             for n, m in models[:2]
         ],
         "host_drift": host_drift(blobs, cpu_affinity=cpu_affinity),
-        "throughput": {b: throughput(b, blobs, protocol) for b in backends},
     }
+    with empty_backend_caches():
+        result["throughput"] = {b: throughput(b, blobs, protocol) for b in backends}
     result["machine"]["load_avg_1m_at_end"] = os.getloadavg()[0]
     return result

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import httpx
+import pytest
 from agent_models import mobile_cnn, small_cnn
 
 from device_agents.bench import host_drift, overhead, throughput
@@ -28,6 +32,19 @@ def test_host_drift_times_both_models_in_every_block() -> None:
     assert all(p >= 0 for p in result["spread_pct"]) and result["ratio_spread_pct"] >= 0
     corr = result["log_correlation"]
     assert corr is None or -1.0 <= corr <= 1.0
+
+
+def test_backend_caches_are_empty_and_restored_around_a_benchmark(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from device_agents.backends.zigzag_cache import ENV
+    from device_agents.bench import empty_backend_caches
+
+    monkeypatch.setenv(ENV, str(tmp_path))
+    with empty_backend_caches():
+        inside = Path(os.environ[ENV])
+        assert inside != tmp_path and inside.is_dir() and not any(inside.iterdir())
+    assert os.environ[ENV] == str(tmp_path) and not inside.exists()
 
 
 def test_throughput_counts_measured_models() -> None:
