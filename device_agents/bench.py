@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import psutil
 
@@ -96,16 +97,11 @@ def empty_backend_caches() -> Iterator[None]:
     """Point the backends' on-disk caches (inherited by profiling child processes) at a new dir."""
     from device_agents.backends.zigzag_cache import ENV
 
-    previous = os.environ.get(ENV)
-    with tempfile.TemporaryDirectory(prefix="perfloop-bench-cache-") as tmp:
-        os.environ[ENV] = tmp
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop(ENV, None)
-            else:
-                os.environ[ENV] = previous
+    with (
+        tempfile.TemporaryDirectory(prefix="perfloop-bench-cache-") as tmp,
+        patch.dict(os.environ, {ENV: tmp}),
+    ):
+        yield
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
@@ -11,11 +10,6 @@ import pytest
 @pytest.fixture(autouse=True, scope="session")
 def _zigzag_layer_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """ZigZag's per-layer cache (agents started by tests inherit it) stays out of ``~/.cache``."""
-    key = "PERFLOOP_AGENT_ZIGZAG_CACHE_DIR"
-    previous = os.environ.get(key)
-    os.environ[key] = str(tmp_path_factory.mktemp("zigzag-cache"))
-    yield
-    if previous is None:
-        os.environ.pop(key, None)
-    else:
-        os.environ[key] = previous
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PERFLOOP_AGENT_ZIGZAG_CACHE_DIR", str(tmp_path_factory.mktemp("zigzag-cache")))
+        yield

@@ -110,10 +110,15 @@ def _layer_stage() -> type:
 SEARCH_SETTINGS = f"lpf={LPF_LIMIT};mappings=1;mix_spatial=0;same_data_no_access=1;temporal=uneven"
 
 
-def _run_zigzag(
-    model: Any, hardware: str, mapping: str, cache: LayerCostCache
-) -> tuple[float, float, tuple[int, int, int]]:
-    """(energy pJ, cycles, (MAC layers costed, layers searched, layers reused)) of one model."""
+def run_pipeline(
+    layer_stages: list[Any], model: Any, hardware: str, mapping: str, **extra: Any
+) -> list[Any]:
+    """ZigZag's stages with perfloop's search settings, ``layer_stages`` iterating the layers.
+
+    The pipeline is: ONNX and accelerator parsers, ``layer_stages`` (which run the rest once per
+    layer and reduce), minimal-latency spatial and temporal mapping search, cost model.
+    ``extra`` goes to every stage. Returns ``MainStage.run()``'s list.
+    """
     from zigzag.mapping.temporal_mapping import TemporalMappingType
     from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
     from zigzag.stages.main import MainStage
@@ -128,7 +133,7 @@ def _run_zigzag(
     stages: list[Any] = [
         ONNXModelParserStage,
         AcceleratorParserStage,
-        _layer_stage(),
+        *layer_stages,
         MinimalLatencyStage,
         SpatialMappingGeneratorStage,
         MinimalLatencyStage,
@@ -148,10 +153,27 @@ def _run_zigzag(
             enable_mix_spatial_mapping_generation=False,
             access_same_data_considered_as_no_access=True,
             temporal_mapping_type=TemporalMappingType("uneven"),
-            layer_cache=cache,
+            **extra,
         )
-        ((totals, counts),) = main.run()
+        answers: list[Any] = main.run()
+    return answers
+
+
+def _run_zigzag(
+    model: Any, hardware: str, mapping: str, cache: LayerCostCache
+) -> tuple[float, float, tuple[int, int, int]]:
+    """(energy pJ, cycles, (MAC layers costed, layers searched, layers reused)) of one model."""
+    ((totals, counts),) = run_pipeline(
+        [_layer_stage()], model, hardware, mapping, layer_cache=cache
+    )
     return totals[0], totals[1], counts
+
+
+@lru_cache(maxsize=8)
+def _search_context(hardware: str, mapping: str) -> str:
+    """Everything besides the layer that a cached result depends on (part of its key)."""
+    files = [Path(hardware).read_text(), Path(mapping).read_text()]
+    return "\n".join([zigzag_version(), SEARCH_SETTINGS, *files])
 
 
 class ZigZagBackend(Backend):
@@ -191,15 +213,7 @@ class ZigZagBackend(Backend):
         hardware = str(package.joinpath(self.spec["hardware"]))
         mapping = str(package.joinpath(self.spec["mapping"]))
         logging.getLogger("zigzag").setLevel(logging.ERROR)
-        context = "\n".join(
-            [
-                zigzag_version(),
-                SEARCH_SETTINGS,
-                Path(hardware).read_text(),
-                Path(mapping).read_text(),
-            ]
-        )
-        cache = LayerCostCache(cache_dir(), context)
+        cache = LayerCostCache(cache_dir(), _search_context(hardware, mapping))
         try:
             energy_pj, cycles, (layers, searched, reused) = _run_zigzag(
                 model, hardware, mapping, cache

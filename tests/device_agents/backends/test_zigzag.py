@@ -31,49 +31,13 @@ def test_latency_and_energy_grow_with_the_model() -> None:
 
 
 def _stock_zigzag(model: object, hardware: str, mapping: str) -> tuple[float, float]:
-    """ZigZag's own pipeline (SumStage over WorkloadStage): every layer searched."""
-    import tempfile
-
-    from zigzag.mapping.temporal_mapping import TemporalMappingType
-    from zigzag.stages.evaluation.cost_model_evaluation import CostModelStage
-    from zigzag.stages.main import MainStage
-    from zigzag.stages.mapping.spatial_mapping_generation import SpatialMappingGeneratorStage
-    from zigzag.stages.mapping.temporal_mapping_generator_stage import (
-        TemporalMappingGeneratorStage,
-    )
-    from zigzag.stages.parser.accelerator_parser import AcceleratorParserStage
-    from zigzag.stages.parser.onnx_model_parser import ONNXModelParserStage
-    from zigzag.stages.results.reduce_stages import MinimalLatencyStage, SumStage
+    """ZigZag's own reduction (SumStage over WorkloadStage): every layer searched."""
+    from zigzag.stages.results.reduce_stages import SumStage
     from zigzag.stages.workload_iterator import WorkloadStage
 
-    from device_agents.backends.zigzag_backend import LPF_LIMIT
+    from device_agents.backends.zigzag_backend import run_pipeline
 
-    stages = [
-        ONNXModelParserStage,
-        AcceleratorParserStage,
-        SumStage,
-        WorkloadStage,
-        MinimalLatencyStage,
-        SpatialMappingGeneratorStage,
-        MinimalLatencyStage,
-        TemporalMappingGeneratorStage,
-        CostModelStage,
-    ]
-    with tempfile.TemporaryDirectory() as dump:
-        main = MainStage(
-            list_of_callables=stages,
-            accelerator=hardware,
-            workload=model,
-            mapping=mapping,
-            dump_folder=dump,
-            loma_lpf_limit=LPF_LIMIT,
-            loma_show_progress_bar=False,
-            nb_mappings_generated=1,
-            enable_mix_spatial_mapping_generation=False,
-            access_same_data_considered_as_no_access=True,
-            temporal_mapping_type=TemporalMappingType("uneven"),
-        )
-        total = main.run()[0][0]
+    total = run_pipeline([SumStage, WorkloadStage], model, hardware, mapping)[0][0]
     return float(total.energy_total), float(total.latency_total2)
 
 
