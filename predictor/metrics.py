@@ -60,9 +60,18 @@ def coverage(lo: ArrayLike, hi: ArrayLike, true: ArrayLike) -> float:
     return float(np.mean((t >= low) & (t <= high)))
 
 
+def median_width_ratio(lo: ArrayLike, hi: ArrayLike) -> float:
+    """Median of ``hi / lo``: how wide the intervals are, as a factor (1.2 = hi is lo + 20%).
+
+    Coverage alone rewards an interval for being wide; this is its sharpness, the other half.
+    """
+    low, high = _arrays(lo, hi)
+    return float(np.median(high / np.maximum(low, np.finfo(np.float64).tiny)))
+
+
 @dataclass(frozen=True, slots=True)
 class Scores:
-    """All metrics of one prediction set; ``coverage_90`` is None without intervals."""
+    """All metrics of one prediction set; the interval ones are None without intervals."""
 
     spearman: float
     kendall: float
@@ -71,6 +80,8 @@ class Scores:
     acc_5: float
     acc_10: float
     coverage_90: float | None = None
+    #: Median ``hi / lo`` of the 90% intervals (:func:`median_width_ratio`).
+    width_90: float | None = None
 
     def as_dict(self) -> dict[str, float | None]:
         """Plain dict (JSON-ready)."""
@@ -83,8 +94,9 @@ def score(
     lo: ArrayLike | None = None,
     hi: ArrayLike | None = None,
 ) -> Scores:
-    """Compute every metric; ``lo``/``hi`` (a 90% interval) add ``coverage_90``."""
+    """Compute every metric; ``lo``/``hi`` (a 90% interval) add ``coverage_90`` and ``width_90``."""
     cov = coverage(lo, hi, true) if lo is not None and hi is not None else None
+    width = median_width_ratio(lo, hi) if lo is not None and hi is not None else None
     return Scores(
         spearman=spearman(pred, true),
         kendall=kendall(pred, true),
@@ -93,4 +105,5 @@ def score(
         acc_5=accuracy_within(pred, true, 0.05),
         acc_10=accuracy_within(pred, true, 0.10),
         coverage_90=cov,
+        width_90=width,
     )

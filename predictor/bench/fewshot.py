@@ -29,7 +29,15 @@ from predictor.training.fit import FitSettings, fit_ensemble
 
 logger = logging.getLogger(__name__)
 METHODS: tuple[str, ...] = ("perfloop", *BASELINES)
-SCORE_KEYS: tuple[str, ...] = ("spearman", "kendall", "mape", "acc_5", "acc_10", "coverage_90")
+SCORE_KEYS: tuple[str, ...] = (
+    "spearman",
+    "kendall",
+    "mape",
+    "acc_5",
+    "acc_10",
+    "coverage_90",
+    "width_90",
+)
 #: Share of the support budget taken from the reference archs by default (others: all of it).
 #: The 10 MAC-quantile NB201 references have no ``none``/``skip_connect`` edge, so a support of
 #: references only cannot tell a fixed cost from per-op costs; half of them + random archs won

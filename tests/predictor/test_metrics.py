@@ -9,6 +9,7 @@ from predictor.metrics import (
     coverage,
     kendall,
     mape,
+    median_width_ratio,
     rmse_log,
     score,
     spearman,
@@ -42,7 +43,14 @@ def test_coverage_and_score() -> None:
     assert coverage([0, 0, 5], [2, 2, 6], [1, 3, 5]) == pytest.approx(2 / 3)
     s = score([1.0, 2.0], [1.0, 2.0], lo=[0.5, 1.5], hi=[1.5, 2.5])
     assert s.mape == 0.0 and s.acc_5 == 1.0 and s.coverage_90 == 1.0
-    assert score([1.0, 2.0], [1.0, 2.0]).coverage_90 is None
+    assert s.width_90 == pytest.approx((3.0 + 5 / 3) / 2)  # median of 1.5/0.5 and 2.5/1.5
+    bare = score([1.0, 2.0], [1.0, 2.0])
+    assert bare.coverage_90 is None and bare.width_90 is None
+
+
+def test_median_width_ratio_by_hand() -> None:
+    assert median_width_ratio([1.0, 2.0, 4.0], [1.1, 3.0, 20.0]) == pytest.approx(1.5)
+    assert median_width_ratio([0.0], [1.0]) > 1e300  # a zero lower end is infinitely wide
 
 
 def test_shape_mismatch_raises() -> None:
