@@ -14,6 +14,9 @@ QUICK_ROWS = 150
 DATA_HELP = "Latency CSV (arch column + one column per device, ms; .gz ok); repeat to join."
 LAYER_HELP = "GNN layer type: sage, gin or gat."
 REFS_HELP = "Most reference archs per support set, rest random (default: NB201 half, else all)."
+NOISE_SCALE_HELP = (
+    "Factor on the few-shot head's leave-one-out noise (interval width; default: the head's)."
+)
 MEMO_HELP = "Reuse/store the meta-trained predictions (cache dir): re-runs skip meta-training."
 
 
@@ -115,6 +118,9 @@ def _register_fewshot(bench: typer.Typer) -> None:
         epochs: int = typer.Option(30, "--epochs", help="Meta-training epochs per member."),
         memo: bool = typer.Option(False, "--memo", help=MEMO_HELP),
         max_refs: int | None = typer.Option(None, "--max-refs", help=REFS_HELP),
+        noise_scale: float | None = typer.Option(
+            None, "--noise-scale", min=0.0, help=NOISE_SCALE_HELP
+        ),
     ) -> None:
         """Few-shot accuracy on unseen devices vs MACs-linear, lookup table and GBT baselines."""
         import torch
@@ -122,6 +128,7 @@ def _register_fewshot(bench: typer.Typer) -> None:
         from predictor.bench.fewshot import FewShotBench, run_fewshot
         from predictor.bench.references import reference_rows
         from predictor.data.splits import PUBLISHED_SPLITS
+        from predictor.fewshot import FewShotConfig
         from predictor.training.fit import QUICK_SETTINGS
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -138,6 +145,9 @@ def _register_fewshot(bench: typer.Typer) -> None:
             settings=QUICK_SETTINGS if quick else _fit_settings(layer, members, epochs),
             memo=memo,
             max_refs=max_refs,
+            fewshot=FewShotConfig()
+            if noise_scale is None
+            else FewShotConfig(noise_scale=noise_scale),
         )
         result = run_fewshot(table, graphs, bench_cfg, reference_rows(table.archs, space))
         _print_table(f"{space} few-shot, {samples} samples", result)

@@ -57,9 +57,11 @@ def test_fewshot_quick_synthetic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     _write_csv(data)
     args = ["bench", "fewshot", "--quick", "--space", "nasbench201", "--data", str(data)]
     args += ["--train-devices", "dev_a,dev_b", "--test-devices", "dev_c", "--samples", "5"]
-    res = CliRunner().invoke(app, [*args, "--json", str(out)])
+    res = CliRunner().invoke(app, [*args, "--noise-scale", "1.25", "--json", str(out)])
     assert res.exit_code == 0, res.output
-    _check(json.loads(out.read_text()), ["dev_c"])
+    result = json.loads(out.read_text())
+    _check(result, ["dev_c"])
+    assert result["fewshot"]["noise_scale"] == 1.25
 
 
 def test_fewshot_rejects_unknown_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
