@@ -1,23 +1,18 @@
 """Architecture-string features: (layer position, op choice) one-hot encodings.
 
-NAS-Bench-201 strings ``|op~0|+|op~0|op~1|+...`` give one token per edge; other spaces (FBNet's
-digit strings) give one token per character.
+The tokens per position come from :func:`predictor.spaces.tokens.position_tokens` (one per
+NAS-Bench-201 edge, one per character of FBNet's digit strings).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-_NB201_TOKEN = re.compile(r"\|([^|~+]+)~\d+")
+from predictor.spaces.tokens import position_tokens
 
-
-def position_tokens(arch: str) -> list[str]:
-    """The op choice at each searchable position of ``arch``."""
-    tokens = _NB201_TOKEN.findall(arch)
-    return tokens if tokens else list(arch)
+__all__ = ["onehot_positions", "position_tokens"]
 
 
 def onehot_positions(archs: Sequence[str]) -> np.ndarray:
