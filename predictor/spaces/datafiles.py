@@ -4,9 +4,11 @@ Reference architectures are fixed specs per space that every device measures fir
 predictor builds a device's hardware descriptor from their latencies. They are chosen to spread
 over each space's MAC range: candidates are grouped by MAC count, and the specs at given
 quantiles of the distinct counts are taken (ten evenly spaced quantiles for NAS-Bench-201 and
-FBNet, 0.1/0.5/0.9 for the other families). Candidates: all 15,625 NAS-Bench-201 cells, the
-5,000 FBNet archs of the measured table (so the references have real latencies), and 200 seeded
-samples (``random.Random(0)``) of every other family.
+FBNet, 0.1/0.5/0.9 for the other families); among specs of equal MACs, the one adding the
+most unseen (position, choice) pairs, so MAC-free choices (NB201 ``none``, ``skip_connect``)
+appear too. Candidates: all 15,625 NAS-Bench-201 cells, the 5,000 FBNet archs of the measured
+table (so the references have real latencies), and 200 seeded samples (``random.Random(0)``) of
+every other family.
 
 Regenerate with ``python -m predictor.spaces.datafiles``.
 """
@@ -23,6 +25,7 @@ from typing import Any
 
 from predictor.spaces.base import SearchSpace, Spec
 from predictor.spaces.registry import SPACES, get_space
+from predictor.spaces.tokens import position_tokens
 
 #: ``datasets/spaces`` of the repository.
 DATA_DIR = Path(__file__).resolve().parents[2] / "datasets" / "spaces"
@@ -45,10 +48,15 @@ def read_measured_archs(path: Path) -> list[str]:
 def select_by_macs(
     space: SearchSpace, candidates: Sequence[Spec], quantiles: Sequence[float]
 ) -> list[Spec]:
-    """The candidates at the given quantiles of the distinct MAC counts.
+    """The candidates at the given quantiles of the distinct MAC counts, op-diverse among ties.
 
-    Candidates are grouped by MACs (the first encoding in sort order represents each count), so
-    a count shared by many specs (e.g. NB201 cells without convolutions) is picked once.
+    Candidates are grouped by MACs, so a count shared by many specs (e.g. NB201 cells without
+    convolutions) is picked once. Within a picked count, the spec adding the most (position,
+    choice) pairs not yet in the chosen set wins (ties: the first encoding in sort order), so
+    the references also cover the cheap choices that cost no MACs. (Taking the first encoding
+    alone gave ten NB201 references whose every MAC-free edge was ``avg_pool_3x3``: no
+    ``none`` or ``skip_connect`` anywhere, and a fixed cost the few-shot head could not tell
+    from per-op costs; docs/BENCHMARKS.md, "fpga's offset".)
 
     Args:
         space: the space the candidates belong to.
@@ -58,14 +66,26 @@ def select_by_macs(
     Returns:
         The chosen specs in increasing MAC order (fewer when quantiles coincide).
     """
-    by_macs: dict[int, tuple[str, Spec]] = {}
+    by_macs: dict[int, list[tuple[str, Spec]]] = {}
     for spec in candidates:
-        key, macs = space.encode(spec), space.to_ir(spec).macs
-        if macs not in by_macs or key < by_macs[macs][0]:
-            by_macs[macs] = (key, spec)
-    ranked = [by_macs[m][1] for m in sorted(by_macs)]
+        by_macs.setdefault(space.to_ir(spec).macs, []).append((space.encode(spec), spec))
+    ranked = sorted(by_macs)
     picks = sorted({round(q * (len(ranked) - 1)) for q in quantiles})
-    return [ranked[i] for i in picks]
+    covered: set[tuple[str, str]] = set()
+    chosen: list[Spec] = []
+    for i in picks:
+        group = sorted(by_macs[ranked[i]], key=lambda item: item[0])
+        key, spec = max(group, key=lambda item: len(choice_pairs(item[1], item[0]) - covered))
+        covered |= choice_pairs(spec, key)
+        chosen.append(spec)
+    return chosen
+
+
+def choice_pairs(spec: Spec, key: str) -> set[tuple[str, str]]:
+    """The (position, choice) pairs of a spec: dict items, or the tokens of its encoding."""
+    if isinstance(spec, dict):
+        return {(str(k), json.dumps(v, sort_keys=True)) for k, v in spec.items()}
+    return {(str(p), t) for p, t in enumerate(position_tokens(key))}
 
 
 def _candidates(name: str, space: SearchSpace, data_dir: Path) -> tuple[list[Spec], str]:
