@@ -318,6 +318,8 @@ class ErrorReportRow(BaseModel):
     count: int
     mape: float
     acc_10: float
+    #: Share (0-1) of the measurements inside the prediction's logged 90% interval.
+    coverage_90: float
     spearman: float | None
 
 

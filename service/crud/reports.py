@@ -1,8 +1,9 @@
 """Prediction error report: logged predictions against measurements taken afterwards.
 
 Each logged prediction is paired with the FIRST measurement of the same model on the same
-device stored after the prediction that has the predicted metric. MAPE, acc_10 and counts are
-aggregated in SQL; Spearman's rank correlation is computed from the pairs.
+device stored after the prediction that has the predicted metric. MAPE, acc_10, the share
+inside the logged 90% interval and counts are aggregated in SQL; Spearman's rank correlation
+is computed from the pairs.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def _pairs(device: str | None, since: datetime | None) -> Select[Any]:
             PredictionLog.metric.label("metric"),
             func.date(PredictionLog.created_at).label("day"),
             PredictionLog.mean.label("predicted"),
+            PredictionLog.lo.label("lo"),
+            PredictionLog.hi.label("hi"),
             actual.label("actual"),
         )
         .join(Measurement, Measurement.id == first_after)
@@ -85,14 +88,24 @@ def error_report(
         func.count().label("n"),
         func.avg(rel_err).label("mape"),
         func.avg(case((rel_err <= 0.1, 1.0), else_=0.0)).label("acc_10"),
+        func.avg(case((pairs.c.actual.between(pairs.c.lo, pairs.c.hi), 1.0), else_=0.0)),
     ).group_by(*keys)
     values: dict[GroupKey, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    for d, v, metric, day, predicted, actual in session.execute(select(pairs)):
+    for d, v, metric, day, predicted, actual in session.execute(
+        select(
+            pairs.c.device,
+            pairs.c.version,
+            pairs.c.metric,
+            pairs.c.day,
+            pairs.c.predicted,
+            pairs.c.actual,
+        )
+    ):
         bucket = values[(d, v, metric, str(day))]
         bucket[0].append(float(predicted))
         bucket[1].append(float(actual))
     rows = []
-    for d, v, metric, day, n, mape, acc in session.execute(agg.order_by(*keys)):
+    for d, v, metric, day, n, mape, acc, inside in session.execute(agg.order_by(*keys)):
         key = (d, v, metric, str(day))
         rows.append(
             ErrorReportRow(
@@ -103,6 +116,7 @@ def error_report(
                 count=int(n),
                 mape=100.0 * float(mape),
                 acc_10=float(acc),
+                coverage_90=float(inside),
                 spearman=spearman(*values[key]),
             )
         )

@@ -71,12 +71,18 @@ def _floor_sqlite(element: _floor, compiler: SQLCompiler, **kw: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ErrorStats:
-    """Error of a group of pairs: count, mean absolute percentage error, share within ±10%."""
+    """Error of a group of pairs: count, mean absolute percentage error, share within ±10%.
+
+    ``in_interval_pct``: share of measurements inside the prediction's 90% interval (a
+    calibrated predictor is near 90; far above, its intervals are too wide, far below, too
+    narrow); None where the group does not carry intervals.
+    """
 
     key: str
     n: int
     mape_pct: float
     within_10_pct: float
+    in_interval_pct: float | None = None
 
 
 def pairs(
@@ -88,7 +94,8 @@ def pairs(
     """Logged predictions of ``metric`` joined to the measurement that checks them.
 
     Columns: ``device``, ``model_id``, ``version``, ``day`` (UTC date), ``log_id``,
-    ``predicted``, ``actual`` and ``family`` (``'unknown'`` when the model has none).
+    ``predicted``, ``lo`` and ``hi`` (its 90% interval), ``actual`` and ``family``
+    (``'unknown'`` when the model has none).
 
     Raises:
         ValueError: ``metric`` is not one of :data:`METRIC_COLUMNS`.
@@ -106,6 +113,8 @@ def pairs(
             func.date(logged.c.created_at).label("day"),
             logged.c.log_id,
             logged.c.predicted,
+            logged.c.lo,
+            logged.c.hi,
             actual.label("actual"),
             func.coalesce(Model.family, "unknown").label("family"),
         )
@@ -147,6 +156,8 @@ def _logged(
         PredictionLog.created_at.label("created_at"),
         PredictionLog.id.label("log_id"),
         PredictionLog.mean.label("predicted"),
+        PredictionLog.lo.label("lo"),
+        PredictionLog.hi.label("hi"),
         first_after.label("measurement_id"),
     ).where(PredictionLog.metric == metric, PredictionLog.model_id.is_not(None))
     if device is not None:
@@ -174,6 +185,8 @@ def materialized(session: Session, p: Subquery) -> Iterator[Table]:
         Column("day", String(10)),
         Column("log_id", BigInteger),
         Column("predicted", Float),
+        Column("lo", Float),
+        Column("hi", Float),
         Column("actual", Float),
         Column("family", String(64)),
         prefixes=["TEMPORARY"],
@@ -196,17 +209,25 @@ def abs_rel(p: FromClause) -> Any:
     return func.abs(p.c.predicted - p.c.actual) / p.c.actual
 
 
-def _stats_columns(p: FromClause) -> tuple[Any, Any, Any]:
+def in_interval(p: FromClause) -> Any:
+    """1.0 where the measured value lies inside the logged 90% interval, else 0.0."""
+    return case((p.c.actual.between(p.c.lo, p.c.hi), 1.0), else_=0.0)
+
+
+def _stats_columns(p: FromClause) -> tuple[Any, Any, Any, Any]:
     rel = abs_rel(p)
     return (
         func.count().label("n"),
         func.avg(rel).label("mape"),
         func.avg(case((rel <= 0.1, 1.0), else_=0.0)).label("within"),
+        func.avg(in_interval(p)).label("in_interval"),
     )
 
 
-def _stats(key: Any, n: Any, mape: Any, within: Any) -> ErrorStats:
-    return ErrorStats(str(key), int(n), 100.0 * float(mape), 100.0 * float(within))
+def _stats(key: Any, n: Any, mape: Any, within: Any, inside: Any) -> ErrorStats:
+    return ErrorStats(
+        str(key), int(n), 100.0 * float(mape), 100.0 * float(within), 100.0 * float(inside)
+    )
 
 
 def error_by(
@@ -226,7 +247,7 @@ def error_by(
 
 def error_by_version_day(session: Session, p: FromClause) -> list[tuple[str, str, float, int]]:
     """(version, UTC day, MAPE %, count) for every version and day with pairs."""
-    n, mape, _ = _stats_columns(p)
+    n, mape, _, _ = _stats_columns(p)
     query = (
         select(p.c.version, p.c.day, mape, n)
         .group_by(p.c.version, p.c.day)

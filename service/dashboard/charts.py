@@ -44,7 +44,8 @@ def error_over_time(rows: Sequence[tuple[str, str, float, int]]) -> ChartSpec:
 
 
 def error_bars(stats: Sequence[ErrorStats]) -> ChartSpec:
-    """Horizontal bars of MAPE and share within ±10% per group."""
+    """Horizontal bars of MAPE, share within ±10% and share inside the 90% interval per group."""
+    inside = [None if s.in_interval_pct is None else round(s.in_interval_pct, 3) for s in stats]
     return {
         "labels": [f"{s.key} (n={s.n})" for s in stats],
         "horizontal": True,
@@ -52,6 +53,7 @@ def error_bars(stats: Sequence[ErrorStats]) -> ChartSpec:
         "series": [
             {"label": "MAPE %", "values": [round(s.mape_pct, 3) for s in stats]},
             {"label": "within ±10% (%)", "values": [round(s.within_10_pct, 3) for s in stats]},
+            {"label": "inside the 90% interval (%)", "values": inside},
         ],
     }
 

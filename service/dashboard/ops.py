@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import FromClause, case, func, select
 from sqlalchemy.orm import Session
 
-from service.dashboard.accuracy import ErrorStats, abs_rel
+from service.dashboard.accuracy import ErrorStats, abs_rel, in_interval
 from service.dashboard.queries import op_costs
 from service.models import Model
 
@@ -50,6 +50,7 @@ def error_by_dominant_op(
             func.count().label("n"),
             func.sum(rel),
             func.sum(case((rel <= 0.1, 1.0), else_=0.0)),
+            func.sum(in_interval(p)),
         )
         .group_by(p.c.model_id)
         .order_by(func.count().desc(), p.c.model_id)
@@ -58,15 +59,16 @@ def error_by_dominant_op(
     rows = list(session.execute(query))
     dominant = ops.lookup(session, [str(r[0]) for r in rows])
     totals: dict[str, list[float]] = {}
-    for model_id, n, err_sum, within_sum in rows:
-        entry = totals.setdefault(dominant[str(model_id)], [0.0, 0.0, 0.0])
+    for model_id, n, err_sum, within_sum, inside_sum in rows:
+        entry = totals.setdefault(dominant[str(model_id)], [0.0, 0.0, 0.0, 0.0])
         entry[0] += int(n)
         entry[1] += float(err_sum)
         entry[2] += float(within_sum)
+        entry[3] += float(inside_sum)
     return sorted(
         (
-            ErrorStats(op, int(n), 100.0 * err / n, 100.0 * within / n)
-            for op, (n, err, within) in totals.items()
+            ErrorStats(op, int(n), 100.0 * err / n, 100.0 * within / n, 100.0 * inside / n)
+            for op, (n, err, within, inside) in totals.items()
         ),
         key=lambda s: (-s.n, s.key),
     )

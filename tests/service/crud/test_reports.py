@@ -50,10 +50,14 @@ def test_error_report_numbers(
     assert one["count"] == 3 and one["predictor_version"] == "v1" and one["metric"] == "latency_ms"
     assert one["mape"] == pytest.approx(100 * (0.10 + 0.25 + 0.05) / 3)
     assert one["acc_10"] == pytest.approx(2 / 3)
+    # logged intervals are [0.8, 1.2] x predicted: 10 in [8.8, 13.2], 20 not in [12, 18],
+    # 30 in [25.2, 37.8]
+    assert one["coverage_90"] == pytest.approx(2 / 3)
     # predicted 11, 15, 31.5 vs measured 10, 20, 30: ranks (1,2,3) vs (1,2,3)
     assert one["spearman"] == pytest.approx(1.0)
     two = rows[("dev2", "2026-03-01")]
     assert two["count"] == 1 and two["mape"] == pytest.approx(50.0) and two["acc_10"] == 0.0
+    assert two["coverage_90"] == 0.0  # 8 not in [3.2, 4.8]
     assert two["spearman"] is None
     only = client.get("/api/v1/error-report?device=dev2", headers=client_auth).json()["rows"]
     assert [x["device"] for x in only] == ["dev2"]

@@ -41,6 +41,7 @@ def test_prediction_pairs_with_first_later_measurement_only(db: Database) -> Non
     assert (stats.key, stats.n) == ("v", 1)
     assert stats.mape_pct == pytest.approx(10.0)
     assert stats.within_10_pct == pytest.approx(100.0)
+    assert stats.in_interval_pct == pytest.approx(100.0)  # 10 in the logged [8.8, 13.2]
 
 
 def test_aggregates_by_family_histogram_worst_and_scatter(db: Database) -> None:
@@ -64,6 +65,9 @@ def test_aggregates_by_family_histogram_worst_and_scatter(db: Database) -> None:
     assert families["resnet"].n == 3 and families["unknown"].n == 2
     assert families["resnet"].mape_pct == pytest.approx(100 * (0.48 + 0.02 + 0.03) / 3)
     assert families["resnet"].within_10_pct == pytest.approx(200 / 3)
+    # logged intervals are [0.8, 1.2] x predicted: 10 is outside [4.16, 6.24] (-48 %) only
+    assert families["resnet"].in_interval_pct == pytest.approx(200 / 3)
+    assert families["unknown"].in_interval_pct == 0.0  # predicted 13.7 and 35
     assert histogram[-0.5] == 1
     assert histogram[-0.05] == 1 and histogram[0.0] == 1 and histogram[0.35] == 1
     assert histogram[0.95] == 1  # +250% is clipped into the last bucket
@@ -71,6 +75,7 @@ def test_aggregates_by_family_histogram_worst_and_scatter(db: Database) -> None:
     assert worst[0].model_id == m["mlp"] and worst[0].mape_pct == pytest.approx(100 * 2.87 / 2)
     assert len(scatter) == 5 and (10.0, pytest.approx(35.0), "unknown") in scatter
     assert {s.key: s.n for s in by_op} == {"Conv": 3, "Gemm": 2}
+    assert {s.key: s.in_interval_pct for s in by_op} == {"Conv": pytest.approx(200 / 3), "Gemm": 0}
 
 
 def test_materialized_table_is_dropped(db: Database) -> None:

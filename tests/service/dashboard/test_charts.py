@@ -30,9 +30,10 @@ def test_error_over_time_aligns_versions_on_days_with_gaps() -> None:
 
 
 def test_bars_and_histogram_labels() -> None:
-    spec = charts.error_bars([ErrorStats("Conv", 3, 12.3456, 50.0)])
+    spec = charts.error_bars([ErrorStats("Conv", 3, 12.3456, 50.0, 66.66666)])
     assert spec["labels"] == ["Conv (n=3)"]
-    assert spec["series"][0]["values"] == [12.346]
+    assert [s["values"] for s in spec["series"]] == [[12.346], [50.0], [66.667]]
+    assert charts.error_bars([ErrorStats("Gemm", 1, 1.0, 0.0)])["series"][2]["values"] == [None]
     hist = charts.histogram([(-0.05, 2), (0.0, 7)], 0.05)
     assert hist["labels"] == ["-5…+0%", "+0…+5%"]
     assert hist["series"][0]["values"] == [2, 7]

@@ -40,7 +40,8 @@ def test_overview_counts_devices_agents_queue_and_active_predictor(site: Site) -
     # kind, real, online, 13 measurements, 2 queued, 1 leased, live MAPE of v2, held-out
     assert "cpu real onnxruntime-cpu online" in edge
     assert " 13 2 1 " in edge
-    assert "18.0% (n=7)" in edge
+    # v2's six +6 % pairs fall inside the logged [0.8, 1.2] x predicted interval, the +90 % not
+    assert "18.0% (n=7; 85.7% inside the 90% interval)" in edge
     assert "mape=0.051, acc_10=0.93" in edge
     sim = _row(html, "devices", "sim-npu")
     assert "npu simulated" in sim and "offline" in sim and "not reported" in sim
@@ -53,9 +54,9 @@ def test_overview_counts_devices_agents_queue_and_active_predictor(site: Site) -
 def test_device_page_error_by_version_family_op_and_worst_model(site: Site) -> None:
     assert site.scenario is not None
     html = site.client().get("/dashboard/devices/edge-cpu", headers=site.bearer()).text
-    assert _row(html, "by-version", "v1") == "v1 6 22.0% 0.0%"
+    assert _row(html, "by-version", "v1") == "v1 6 22.0% 0.0% 100.0%"
     # v2: six pairs at +6% and the worst model at +90%
-    assert _row(html, "by-version", "v2") == "v2 7 18.0% 85.7%"
+    assert _row(html, "by-version", "v2") == "v2 7 18.0% 85.7% 85.7%"
     scatter = _chart_data(html, "scatter")
     assert {s["label"] for s in scatter["series"]} == {"resnet", "mlp"}
     assert sum(len(s["points"]) for s in scatter["series"]) == 13
@@ -149,10 +150,10 @@ def test_predictor_metrics_are_flattened_and_per_device_read() -> None:
 def test_device_page_window_limits_predictions_by_age(site: Site) -> None:
     client = site.client()
     html = client.get("/dashboard/devices/edge-cpu?days=1", headers=site.bearer()).text
-    assert _row(html, "by-version", "v2") == "v2 1 90.0% 0.0%"  # only the 20-hour-old pair
+    assert _row(html, "by-version", "v2") == "v2 1 90.0% 0.0% 0.0%"  # only the 20-hour-old pair
     assert ">v1<" not in html
     everything = client.get("/dashboard/devices/edge-cpu?days=0", headers=site.bearer()).text
-    assert _row(everything, "by-version", "v1") == "v1 6 22.0% 0.0%"
+    assert _row(everything, "by-version", "v1") == "v1 6 22.0% 0.0% 100.0%"
     assert (
         client.get("/dashboard/devices/edge-cpu?days=-1", headers=site.bearer()).status_code == 422
     )
