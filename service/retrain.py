@@ -122,7 +122,7 @@ def score_per_device(
     held: Sequence[Sample],
     kinds: dict[str, str],
 ) -> dict[str, dict[str, float | int | None]]:
-    """MAPE, Spearman, acc_10 and count of latency on the held-out rows of every device."""
+    """MAPE, Spearman, acc_10, 90% interval coverage and count of latency on the held-out rows."""
     out: dict[str, dict[str, float | int | None]] = {}
     for device in sorted({s.device for s in held}):
         rows = [s for s in held if s.device == device and (s.latency_ms or 0) > 0]
@@ -146,6 +146,7 @@ def score_per_device(
             "mape": scores["mape"],
             "spearman": scores["spearman"],
             "acc_10": scores["acc_10"],
+            "coverage_90": scores["coverage_90"],
             "count": len(rows),
         }
     return out

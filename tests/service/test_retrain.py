@@ -52,9 +52,11 @@ def test_score_per_device_uses_training_rows_as_context() -> None:
     scores = score_per_device(LinearMacsPredictor("v", 1.0), train, held, {"a": "cpu"})
     assert scores["a"]["count"] == 2
     assert scores["a"]["mape"] is not None and float(scores["a"]["mape"]) < 1e-9
+    assert scores["a"]["coverage_90"] == 1.0
     # without context the predictor's default scale (1.0 ms/MMAC, 50x off) is used
     blind = score_per_device(LinearMacsPredictor("v", 1.0), [], held, {"a": "cpu"})
     assert float(blind["a"]["mape"] or 0) > 10
+    assert blind["a"]["coverage_90"] == 0.0  # its +-50 % interval misses a 50x error
 
 
 def test_better_compares_mean_mape_on_common_devices() -> None:
