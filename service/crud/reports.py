@@ -1,69 +1,27 @@
 """Prediction error report: logged predictions against measurements taken afterwards.
 
 Each logged prediction is paired with the FIRST measurement of the same model on the same
-device stored after the prediction that has the predicted metric. MAPE, acc_10, the share
-inside the logged 90% interval and counts are aggregated in SQL; Spearman's rank correlation
-is computed from the pairs.
+device stored after the prediction that has the predicted metric
+(:func:`service.crud.pairs.pairs`, shared with the dashboard). The pairs are read once per
+metric (Spearman's rank correlation needs each of them); count, MAPE, acc_10 and the share
+inside the logged 90% interval are summed from the same rows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 from scipy.stats import rankdata
-from sqlalchemy import Float, Select, case, cast, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from service.models import Measurement, PredictionLog
+from service.crud.pairs import METRIC_COLUMNS, pairs
 from service.schemas import ErrorReportRow
 
-GroupKey = tuple[str, str, str, str]
-
-
-def _actual(m: Any) -> Any:
-    return case(
-        (PredictionLog.metric == "latency_ms", m.latency_median_ms),
-        (PredictionLog.metric == "energy_mj", m.energy_mj),
-        else_=cast(m.peak_memory_bytes, Float),
-    )
-
-
-def _pairs(device: str | None, since: datetime | None) -> Select[Any]:
-    later = aliased(Measurement)
-    first_after = (
-        select(func.min(later.id))
-        .where(
-            later.model_id == PredictionLog.model_id,
-            later.device == PredictionLog.device,
-            later.created_at > PredictionLog.created_at,
-            _actual(later).is_not(None),
-        )
-        .correlate(PredictionLog)
-        .scalar_subquery()
-    )
-    actual = _actual(Measurement)
-    query = (
-        select(
-            PredictionLog.device.label("device"),
-            PredictionLog.predictor_version.label("version"),
-            PredictionLog.metric.label("metric"),
-            func.date(PredictionLog.created_at).label("day"),
-            PredictionLog.mean.label("predicted"),
-            PredictionLog.lo.label("lo"),
-            PredictionLog.hi.label("hi"),
-            actual.label("actual"),
-        )
-        .join(Measurement, Measurement.id == first_after)
-        .where(PredictionLog.model_id.is_not(None), actual > 0)
-    )
-    if device is not None:
-        query = query.where(PredictionLog.device == device)
-    if since is not None:
-        query = query.where(PredictionLog.created_at >= since)
-    return query
+#: (device, predictor version, UTC day)
+GroupKey = tuple[str, str, str]
 
 
 def spearman(predicted: list[float], actual: list[float]) -> float | None:
@@ -80,44 +38,34 @@ def error_report(
     session: Session, device: str | None = None, since: datetime | None = None
 ) -> list[ErrorReportRow]:
     """Error per device, predictor version, metric and day (UTC)."""
-    pairs = _pairs(device, since).subquery()
-    rel_err = func.abs(pairs.c.predicted - pairs.c.actual) / pairs.c.actual
-    keys = (pairs.c.device, pairs.c.version, pairs.c.metric, pairs.c.day)
-    agg = select(
-        *keys,
-        func.count().label("n"),
-        func.avg(rel_err).label("mape"),
-        func.avg(case((rel_err <= 0.1, 1.0), else_=0.0)).label("acc_10"),
-        func.avg(case((pairs.c.actual.between(pairs.c.lo, pairs.c.hi), 1.0), else_=0.0)),
-    ).group_by(*keys)
-    values: dict[GroupKey, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    for d, v, metric, day, predicted, actual in session.execute(
-        select(
-            pairs.c.device,
-            pairs.c.version,
-            pairs.c.metric,
-            pairs.c.day,
-            pairs.c.predicted,
-            pairs.c.actual,
-        )
-    ):
-        bucket = values[(d, v, metric, str(day))]
-        bucket[0].append(float(predicted))
-        bucket[1].append(float(actual))
+    rows = [r for metric in METRIC_COLUMNS for r in _metric_rows(session, metric, device, since)]
+    return sorted(rows, key=lambda r: (r.device, r.predictor_version, r.metric, r.day))
+
+
+def _metric_rows(
+    session: Session, metric: str, device: str | None, since: datetime | None
+) -> list[ErrorReportRow]:
+    """One pass over the metric's pairs (Spearman needs every pair, so the sums are taken here)."""
+    p = pairs(metric, device=device, since=since)
+    groups: dict[GroupKey, list[tuple[float, float, float, float]]] = defaultdict(list)
+    query = select(p.c.device, p.c.version, p.c.day, p.c.predicted, p.c.lo, p.c.hi, p.c.actual)
+    for d, v, day, predicted, lo, hi, actual in session.execute(query):
+        groups[(d, v, str(day))].append((float(predicted), float(lo), float(hi), float(actual)))
     rows = []
-    for d, v, metric, day, n, mape, acc, inside in session.execute(agg.order_by(*keys)):
-        key = (d, v, metric, str(day))
+    for (d, v, day), values in groups.items():
+        predicted, lo, hi, actual = np.asarray(values).T
+        rel_err = np.abs(predicted - actual) / actual
         rows.append(
             ErrorReportRow(
                 device=d,
                 predictor_version=v,
                 metric=metric,
-                day=str(day),
-                count=int(n),
-                mape=100.0 * float(mape),
-                acc_10=float(acc),
-                coverage_90=float(inside),
-                spearman=spearman(*values[key]),
+                day=day,
+                count=len(values),
+                mape=100.0 * float(rel_err.mean()),
+                acc_10=float(np.mean(rel_err <= 0.1)),
+                coverage_90=float(np.mean((actual >= lo) & (actual <= hi))),
+                spearman=spearman(list(predicted), list(actual)),
             )
         )
     return rows

@@ -1,7 +1,7 @@
 """Prediction error for the dashboard, aggregated in SQL.
 
 A logged prediction is paired with the first measurement of the same model on the same device
-stored after it that has the predicted metric (the rule of :mod:`service.crud.reports`). Every
+stored after it that has the predicted metric (:func:`service.crud.pairs.pairs`). Every
 function below groups those pairs in the database and returns only the aggregated rows (or a
 bounded sample for the scatter plot).
 """
@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -26,25 +25,16 @@ from sqlalchemy import (
     Subquery,
     Table,
     case,
-    cast,
     func,
     insert,
     select,
     text,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
-from service.models import Measurement, Model, PredictionLog
-
-#: Measurement column holding the measured value of each predicted metric.
-METRIC_COLUMNS: dict[str, str] = {
-    "latency_ms": "latency_median_ms",
-    "energy_mj": "energy_mj",
-    "peak_memory_bytes": "peak_memory_bytes",
-}
 #: Residual histogram: bucket width (relative error) and clipping range.
 BUCKET_WIDTH = 0.05
 BUCKET_LIMIT = 1.0
@@ -83,90 +73,6 @@ class ErrorStats:
     mape_pct: float
     within_10_pct: float
     in_interval_pct: float | None = None
-
-
-def pairs(
-    metric: str,
-    device: str | None = None,
-    version: str | None = None,
-    since: datetime | None = None,
-) -> Subquery:
-    """Logged predictions of ``metric`` joined to the measurement that checks them.
-
-    Columns: ``device``, ``model_id``, ``version``, ``day`` (UTC date), ``log_id``,
-    ``predicted``, ``lo`` and ``hi`` (its 90% interval), ``actual`` and ``family``
-    (``'unknown'`` when the model has none).
-
-    Raises:
-        ValueError: ``metric`` is not one of :data:`METRIC_COLUMNS`.
-    """
-    if metric not in METRIC_COLUMNS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {sorted(METRIC_COLUMNS)}")
-    column = METRIC_COLUMNS[metric]
-    logged = _logged(column, metric, device, version, since)
-    actual = cast(getattr(Measurement, column), Float)
-    query = (
-        select(
-            logged.c.device,
-            logged.c.model_id,
-            logged.c.version,
-            func.date(logged.c.created_at).label("day"),
-            logged.c.log_id,
-            logged.c.predicted,
-            logged.c.lo,
-            logged.c.hi,
-            actual.label("actual"),
-            func.coalesce(Model.family, "unknown").label("family"),
-        )
-        .join(Measurement, Measurement.id == logged.c.measurement_id)
-        .outerjoin(Model, Model.id == logged.c.model_id)
-        .where(actual > 0)
-    )
-    return query.subquery()
-
-
-def _logged(
-    column: str,
-    metric: str,
-    device: str | None,
-    version: str | None,
-    since: datetime | None,
-) -> Subquery:
-    """Logged predictions with the id of the first later measurement, computed once per row.
-
-    A derived table (materialised on PostgreSQL by ``OFFSET 0``) so the correlated lookup is
-    not evaluated again inside the join condition.
-    """
-    later = aliased(Measurement)
-    first_after = (
-        select(func.min(later.id))
-        .where(
-            later.model_id == PredictionLog.model_id,
-            later.device == PredictionLog.device,
-            later.created_at > PredictionLog.created_at,
-            getattr(later, column).is_not(None),
-        )
-        .correlate(PredictionLog)
-        .scalar_subquery()
-    )
-    query = select(
-        PredictionLog.device.label("device"),
-        PredictionLog.model_id.label("model_id"),
-        PredictionLog.predictor_version.label("version"),
-        PredictionLog.created_at.label("created_at"),
-        PredictionLog.id.label("log_id"),
-        PredictionLog.mean.label("predicted"),
-        PredictionLog.lo.label("lo"),
-        PredictionLog.hi.label("hi"),
-        first_after.label("measurement_id"),
-    ).where(PredictionLog.metric == metric, PredictionLog.model_id.is_not(None))
-    if device is not None:
-        query = query.where(PredictionLog.device == device)
-    if version is not None:
-        query = query.where(PredictionLog.predictor_version == version)
-    if since is not None:
-        query = query.where(PredictionLog.created_at >= since)
-    return query.offset(0).subquery("logged")
 
 
 @contextmanager

@@ -128,6 +128,7 @@ def time_pages(
         "device": f"/dashboard/devices/{DEVICES[0]}?days=0",  # all time: the worst case
         "jobs": "/dashboard/jobs",
         "model": f"/dashboard/models/{0:064x}",
+        "report": "/api/v1/error-report",  # the JSON error report: every device, version, day
     }
     headers = {"Authorization": f"Bearer {token}"}
     results = {}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from predictor.api import Metric
 from service.api.deps import State
 from service.crud import predictors as predictor_crud
+from service.crud.pairs import pairs
 from service.dashboard import accuracy, charts, ops, queries
 from service.dashboard.auth import Viewer
 from service.dashboard.render import render
@@ -66,7 +67,7 @@ def _active_predictor(session: Session, now: datetime) -> dict[str, Any] | None:
     if active is None:
         return None
     since = now - timedelta(days=LIVE_WINDOW_DAYS)
-    recent = accuracy.pairs("latency_ms", version=active.version, since=since)
+    recent = pairs("latency_ms", version=active.version, since=since)
     with accuracy.materialized(session, recent) as p:  # lets SQLite range-scan created_at
         live = accuracy.error_by(session, p, "device")
     return {
@@ -106,7 +107,7 @@ def _device_analysis(
     since: datetime | None,
     dominant: ops.DominantOps,
 ) -> dict[str, Any]:
-    with accuracy.materialized(session, accuracy.pairs(metric, device=name, since=since)) as p:
+    with accuracy.materialized(session, pairs(metric, device=name, since=since)) as p:
         by_version = accuracy.error_by(session, p, "version")
         if not by_version:
             return {"has_pairs": False}

@@ -36,6 +36,10 @@ def _scenario(db: Database) -> None:
         # another device and another day
         make_measurement(session, a.id, "dev2", latency_ms=8.0, created_at=T0 + timedelta(days=1))
         make_prediction(session, a.id, 4.0, "dev2", created_at=T0 + timedelta(hours=10))
+        # an energy prediction, checked by the first later measurement that has energy
+        make_prediction(session, b.id, 3.0, created_at=T0, metric="energy_mj")
+        make_measurement(session, b.id, latency_ms=20.0, created_at=T0 + timedelta(minutes=6))
+        make_measurement(session, b.id, energy_mj=2.0, created_at=T0 + timedelta(minutes=7))
 
 
 def test_error_report_numbers(
@@ -44,7 +48,16 @@ def test_error_report_numbers(
     _scenario(db)
     r = client.get("/api/v1/error-report", headers=client_auth)
     assert r.status_code == 200, r.text
-    rows = {(x["device"], x["day"]): x for x in r.json()["rows"]}
+    listed = r.json()["rows"]
+    assert [(x["device"], x["metric"]) for x in listed] == [
+        ("dev1", "energy_mj"),
+        ("dev1", "latency_ms"),
+        ("dev2", "latency_ms"),
+    ]
+    energy = listed[0]  # predicted 3 vs 2: 50 % error, 2 outside [2.4, 3.6]
+    assert energy["count"] == 1 and energy["mape"] == pytest.approx(50.0)
+    assert energy["coverage_90"] == 0.0
+    rows = {(x["device"], x["day"]): x for x in listed if x["metric"] == "latency_ms"}
     assert set(rows) == {("dev1", "2026-03-01"), ("dev2", "2026-03-01")}
     one = rows[("dev1", "2026-03-01")]
     assert one["count"] == 3 and one["predictor_version"] == "v1" and one["metric"] == "latency_ms"

@@ -9,6 +9,7 @@ from sqlalchemy import inspect, update
 from sqlalchemy.orm import Session
 
 from service.core.db import Database
+from service.crud.pairs import pairs
 from service.dashboard import accuracy, ops
 from service.models import Model, utcnow
 from tests.service.dashboard import factories as f
@@ -37,7 +38,7 @@ def test_prediction_pairs_with_first_later_measurement_only(db: Database) -> Non
             session, "d1", m["conv"], 7.0, version="v", created_at=t0, metric="energy_mj"
         )
     with db.session() as session:
-        (stats,) = accuracy.error_by(session, accuracy.pairs("latency_ms", device="d1"), "version")
+        (stats,) = accuracy.error_by(session, pairs("latency_ms", device="d1"), "version")
     assert (stats.key, stats.n) == ("v", 1)
     assert stats.mape_pct == pytest.approx(10.0)
     assert stats.within_10_pct == pytest.approx(100.0)
@@ -55,7 +56,7 @@ def test_aggregates_by_family_histogram_worst_and_scatter(db: Database) -> None:
             f.add_measurement(session, "d1", model, 10.0, created_at=at + timedelta(minutes=1))
     with (
         db.session() as session,
-        accuracy.materialized(session, accuracy.pairs("latency_ms", device="d1")) as p,
+        accuracy.materialized(session, pairs("latency_ms", device="d1")) as p,
     ):
         families = {s.key: s for s in accuracy.error_by(session, p, "family")}
         histogram = dict(accuracy.residual_histogram(session, p))
@@ -80,7 +81,7 @@ def test_aggregates_by_family_histogram_worst_and_scatter(db: Database) -> None:
 
 def test_materialized_table_is_dropped(db: Database) -> None:
     with db.session() as session:
-        with accuracy.materialized(session, accuracy.pairs("energy_mj")) as table:
+        with accuracy.materialized(session, pairs("energy_mj")) as table:
             name = table.name
             assert accuracy.error_by(session, table, "version") == []
         connection = session.connection()
@@ -89,7 +90,7 @@ def test_materialized_table_is_dropped(db: Database) -> None:
 
 def test_unknown_metric_names_the_choices() -> None:
     with pytest.raises(ValueError, match="latency_ms"):
-        accuracy.pairs("flops")
+        pairs("flops")
 
 
 def test_dominant_ops_reads_each_ir_once(db: Database) -> None:
