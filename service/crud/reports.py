@@ -17,6 +17,7 @@ from scipy.stats import rankdata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from predictor.metrics import accuracy_within, coverage, mape
 from service.crud.pairs import METRIC_COLUMNS, pairs
 from service.schemas import ErrorReportRow
 
@@ -54,7 +55,6 @@ def _metric_rows(
     rows = []
     for (d, v, day), values in groups.items():
         predicted, lo, hi, actual = np.asarray(values).T
-        rel_err = np.abs(predicted - actual) / actual
         rows.append(
             ErrorReportRow(
                 device=d,
@@ -62,9 +62,9 @@ def _metric_rows(
                 metric=metric,
                 day=day,
                 count=len(values),
-                mape=100.0 * float(rel_err.mean()),
-                acc_10=float(np.mean(rel_err <= 0.1)),
-                coverage_90=float(np.mean((actual >= lo) & (actual <= hi))),
+                mape=100.0 * mape(predicted, actual),
+                acc_10=accuracy_within(predicted, actual, 0.1),
+                coverage_90=coverage(lo, hi, actual),
                 spearman=spearman(list(predicted), list(actual)),
             )
         )
