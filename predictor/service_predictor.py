@@ -18,13 +18,13 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from predictor.api import DeviceContext, Estimate, Metric, PredictionBatch
 from predictor.ensemble import Ensemble, LogGaussian, combine_members
 from predictor.errors import PredictorError
 from predictor.features.featurizer import featurize
 from predictor.fewshot import FewShotConfig, FewShotHead, fit_fewshot
 from predictor.ir.schema import GraphIR
 from predictor.models.adapt import fit_nnls_head
+from predictor.types import DeviceContext, Estimate, Metric, PredictionBatch
 
 #: Fewer measurements than this on an unseen device flag the batch as low-confidence.
 MIN_CONFIDENT_SAMPLES = 5

@@ -10,18 +10,9 @@ predictors_app = typer.Typer(help="Predictor versions known to the service.", no
 
 
 def _migrate() -> str:
-    from service.core.config import get_settings
-    from service.core.db import make_engine
-    from service.migrate import current_revision, upgrade
+    from service.migrate import upgrade_configured_database
 
-    settings = get_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    try:
-        upgrade(engine)
-        return current_revision(engine) or "base"
-    finally:
-        engine.dispose()
+    return upgrade_configured_database()
 
 
 @db_app.command("upgrade")

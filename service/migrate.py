@@ -49,3 +49,22 @@ def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None when never migrated)."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_configured_database() -> str:
+    """Migrate the database of the current settings to head (creating the data dir).
+
+    Returns:
+        The revision the database is at afterwards (``"base"`` when there are no migrations).
+    """
+    from service.core.config import get_settings
+    from service.core.db import make_engine
+
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade(engine)
+        return current_revision(engine) or "base"
+    finally:
+        engine.dispose()

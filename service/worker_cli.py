@@ -17,14 +17,14 @@ def worker_command(
     import threading
 
     from predictor.api import load_predictor
-    from service.cli import _migrate
     from service.core.config import get_settings
+    from service.migrate import upgrade_configured_database
     from service.retrain import RetrainConfig
     from service.state import AppState
     from service.worker import Worker, WorkerConfig
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    _migrate()
+    upgrade_configured_database()
     state = AppState.build(get_settings(), load_predictor)
     config = WorkerConfig(
         retrain_every=retrain_every,

@@ -9,12 +9,12 @@ from torch import nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import global_add_pool, global_mean_pool
 
-from predictor.api import METRICS, Metric
 from predictor.features.collate import GraphBatch
 from predictor.features.featurizer import GRAPH_NUMERIC, NODE_NUMERIC, FeatureConstants
 from predictor.features.vocab import OP_VOCAB
 from predictor.models.gnn import GraphEncoder, LayerType
 from predictor.models.heads import AdditiveHead, PooledHead
+from predictor.types import METRICS, Metric
 
 ADDITIVE_METRICS: frozenset[str] = frozenset({"latency_ms", "energy_mj"})
 #: Summed node embeddings are divided by this so typical graphs give O(1) values.

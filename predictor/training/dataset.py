@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from predictor.api import Metric
+from predictor.types import Metric
 
 
 def target_key(metric: str) -> str:

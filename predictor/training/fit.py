@@ -13,7 +13,6 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from predictor.api import Metric
 from predictor.ensemble import Ensemble
 from predictor.features.featurizer import fit_constants
 from predictor.models.gnn import LayerType
@@ -22,6 +21,7 @@ from predictor.training.calibrate import calibrate_heads
 from predictor.training.dataset import attach_targets
 from predictor.training.trainer import TrainConfig, train_model
 from predictor.training.warm import warm_config, warm_member
+from predictor.types import Metric
 
 logger = logging.getLogger(__name__)
 

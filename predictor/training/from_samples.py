@@ -1,4 +1,4 @@
-"""Train and evaluate from service :class:`~predictor.api.Sample` rows (graph, device, targets)."""
+"""Train and evaluate from :class:`~predictor.types.Sample` rows (graph, device, targets)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from predictor.api import METRICS, DeviceContext, Metric, Sample
 from predictor.artifact import ArtifactInfo, load_artifact, save_artifact
 from predictor.ensemble import Ensemble
 from predictor.features.featurizer import featurize
@@ -17,41 +16,11 @@ from predictor.ir.schema import GraphIR
 from predictor.metrics import score
 from predictor.training.fit import FitSettings, data_fingerprint, fit_ensemble
 from predictor.training.head_gate import ANCHOR_HEAD, heads_to_keep, keep_devices
+from predictor.training.samples import sample_matrix
 from predictor.training.warm import load_init
+from predictor.types import DeviceContext, Metric, Sample
 
 logger = logging.getLogger(__name__)
-
-
-def sample_matrix(
-    samples: Sequence[Sample], min_device_samples: int
-) -> tuple[list[GraphIR], list[str], dict[Metric, np.ndarray]]:
-    """Group samples by graph: unique graphs, devices with enough data, target matrices.
-
-    Raises:
-        ValueError: no device has ``min_device_samples`` samples.
-    """
-    counts: dict[str, int] = {}
-    for s in samples:
-        counts[s.device] = counts.get(s.device, 0) + 1
-    devices = sorted(d for d, c in counts.items() if c >= min_device_samples)
-    if not devices:
-        raise ValueError(
-            f"no device has {min_device_samples} samples (counts: {dict(sorted(counts.items()))})"
-        )
-    rows: dict[GraphIR, int] = {}
-    for s in samples:
-        if s.device in devices:
-            rows.setdefault(s.graph, len(rows))
-    targets: dict[Metric, np.ndarray] = {}
-    for metric in METRICS:
-        matrix = np.full((len(rows), len(devices)), np.nan)
-        for s in samples:
-            value = getattr(s, metric)
-            if s.device in devices and value is not None and value > 0:
-                matrix[rows[s.graph], devices.index(s.device)] = value
-        if np.isfinite(matrix).any():
-            targets[metric] = matrix
-    return list(rows), devices, targets
 
 
 def residual_noise(

@@ -17,14 +17,15 @@ from dataclasses import replace
 
 import numpy as np
 
-from predictor.api import DeviceContext, Sample
 from predictor.ensemble import Ensemble
 from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
 from predictor.models.perf_model import PerfModel
 from predictor.service_predictor import EnsemblePredictor
 from predictor.training.fit import FitSettings, fit_ensemble
+from predictor.training.samples import sample_matrix
 from predictor.training.warm import transfer
+from predictor.types import DeviceContext, Sample
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +87,6 @@ def heads_to_keep(
     """Devices of ``devices`` (those with enough rows for a head; ``samples`` oldest first) whose
     head is no worse than few-shot on their newest rows. When none is, the best one's head stays
     as :data:`ANCHOR_HEAD` (``[best, ANCHOR_HEAD]``) so that every device is served few-shot."""
-    from predictor.training.from_samples import sample_matrix
-
     fit_rows, held = split_newest(samples, devices)
     if not held:
         return list(devices)

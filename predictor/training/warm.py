@@ -14,11 +14,11 @@ from pathlib import Path
 
 import torch
 
-from predictor.api import Metric
 from predictor.artifact import load_ensemble
 from predictor.ensemble import Ensemble
 from predictor.features.featurizer import FeatureConstants
 from predictor.models.perf_model import ModelConfig, PerfModel
+from predictor.types import Metric
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,9 @@ from predictor.api import DeviceContext, Sample, load_predictor
 from predictor.artifact import load_ensemble
 from predictor.features.featurizer import featurize
 from predictor.training.fit import FitSettings, fit_ensemble
-from predictor.training.from_samples import sample_matrix, train_from_samples
+from predictor.training.from_samples import train_from_samples
 from predictor.training.head_gate import ANCHOR_HEAD, heads_to_keep, keep_devices, split_newest
+from predictor.training.samples import sample_matrix
 from tests.predictor.conftest import tiny_graph
 
 UNTRAINED = FitSettings(hidden=8, depth=1, epochs=0, members=2, batch_size=8)

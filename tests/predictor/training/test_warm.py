@@ -15,8 +15,9 @@ from predictor.ir.schema import GraphIR
 from predictor.models.perf_model import PerfModel
 from predictor.training.dataset import attach_targets
 from predictor.training.fit import FitSettings
-from predictor.training.from_samples import sample_matrix, train_from_samples
+from predictor.training.from_samples import train_from_samples
 from predictor.training.loss import multi_metric_loss
+from predictor.training.samples import sample_matrix
 from predictor.training.warm import transfer, warm_member
 
 SETTINGS = FitSettings(hidden=8, depth=1, epochs=3, members=2, batch_size=4, min_steps=0)
