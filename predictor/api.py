@@ -109,9 +109,9 @@ def select_measurements(
     """Indices of the ``k`` candidates most worth measuring next on a device (in pick order).
 
     k-center greedy over label-free static graph features, optionally weighted (e.g. by
-    predicted interval width); see :func:`predictor.active.acquire.select_diverse`.
+    predicted interval width); see :func:`predictor.acquisition.select_diverse`.
     """
-    from predictor.active.acquire import select_diverse
+    from predictor.acquisition import select_diverse
 
     return select_diverse(candidates, measured, k, weights)
 

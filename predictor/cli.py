@@ -1,23 +1,93 @@
-"""Predictor commands of the ``perfloop`` CLI.
+"""Predictor commands of the ``perfloop`` CLI: ``inspect`` and ``train``.
 
-:func:`register` calls one small registration function per command, so later commands (train,
-evaluate, benchmarks) are added by writing a ``_register_<name>`` function and one call.
-Heavy imports (onnx, torch) happen inside the commands.
+:func:`register` calls one small registration function per command. Heavy imports (onnx, torch)
+happen inside the commands. The table helpers here are shared with the benchmark CLI.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+from typing import Any
 
 import typer
 
+SPACE_HELP = "Search space of the table: nasbench201 or fbnet."
+DATA_HELP = "Latency CSV (arch column + one column per device, ms; .gz ok); repeat to join."
+#: Rows a ``--quick`` run subsamples the table to.
+QUICK_ROWS = 150
 
-def register(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add the predictor's commands to the root app and its ``bench`` group."""
+
+def register(app: typer.Typer) -> None:
+    """Add the predictor's commands to the root app."""
     _register_inspect(app)
-    __import__("predictor.bench_cli").bench_cli.register_bench(app, bench)
-    bench.command("active")(__import__("predictor.active.cli").active.cli.bench_active)
+    _register_train(app)
+
+
+def parse_devices(
+    value: str | None, default: tuple[str, ...], available: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Comma-separated device names (``default`` when None), each checked against ``available``.
+
+    Raises:
+        typer.BadParameter: a device is not in the data (the message lists the valid ones).
+    """
+    chosen = tuple(d.strip() for d in value.split(",") if d.strip()) if value else default
+    missing = [d for d in chosen if d not in available]
+    if missing:
+        raise typer.BadParameter(f"devices {missing} not in the data; devices: {list(available)}")
+    return chosen
+
+
+def load_table_graphs(space: str, data: list[Path], quick: bool) -> tuple[Any, list[Any]]:
+    """A latency table (``QUICK_ROWS`` random rows with ``quick``) and its featurized graphs.
+
+    Raises:
+        typer.BadParameter: unknown space, or no table given and none found.
+    """
+    import numpy as np
+
+    from predictor.data.table_graphs import graph_builder
+    from predictor.data.tables import LatencyTable, default_table_path, load_tables
+    from predictor.features.cache import featurize_archs
+
+    if space not in ("nasbench201", "fbnet"):
+        raise typer.BadParameter(f"space {space!r}; choose nasbench201 or fbnet")
+    try:
+        paths = data or [default_table_path(space)]
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--data") from exc
+    table = load_tables(paths)
+    if quick and len(table.archs) > QUICK_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(len(table.archs), QUICK_ROWS, replace=False))
+        table = LatencyTable(
+            tuple(table.archs[i] for i in rows), table.devices, table.latency_ms[rows]
+        )
+    name, to_ir = graph_builder(space)
+    return table, featurize_archs(name, list(table.archs), to_ir)
+
+
+def _register_train(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        out: Path = typer.Option(..., "--out", help="Artifact directory to create."),
+        space: str = typer.Option("nasbench201", "--space", help=SPACE_HELP),
+        data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
+        devices: str | None = typer.Option(None, "--devices", help="a,b,... (default: all)"),
+        version: str | None = typer.Option(None, "--version-name", help="Artifact version."),
+        quick: bool = typer.Option(False, "--quick", help="Tiny settings (seconds)."),
+    ) -> None:
+        """Train a predictor artifact on latency tables (every measured value of the devices)."""
+        from predictor.training.fit import QUICK_SETTINGS, FitSettings
+        from predictor.training.tables import train_on_table
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        table, graphs = load_table_graphs(space, data, quick)
+        chosen = parse_devices(devices, table.devices, table.devices)
+        settings = QUICK_SETTINGS if quick else FitSettings()
+        path = train_on_table(table, graphs, chosen, settings, out, version)
+        typer.echo(f"wrote predictor artifact {path}")
 
 
 def parse_input_shapes(values: list[str]) -> dict[str, list[int]]:

@@ -1,4 +1,4 @@
-"""``perfloop serve``, ``db upgrade``, ``token create`` (and ``bench api``, ``bench load``)."""
+"""``perfloop serve``, ``worker``, ``db upgrade``, ``token create``, ``predictors add``."""
 
 from __future__ import annotations
 
@@ -110,90 +110,8 @@ def serve(
     uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
-def bench_api(
-    data: str | None = typer.Option(None, help="NAS-Bench-201 latency table (default: shared)."),
-    column: str = typer.Option("gold_6240", help="Device column whose latencies train on."),
-    models: int = typer.Option(1000, help="Models per batch prediction request."),
-    clients: int = typer.Option(16, help="Concurrent single-model clients."),
-    requests: int = typer.Option(50, help="Requests per concurrent client."),
-    uploads: int = typer.Option(8, help="Exported NB201 ONNX files to upload."),
-    workers: int = typer.Option(1, min=1, help="uvicorn worker processes of the server."),
-    json_out: str | None = typer.Option(None, "--json", help="Write the figures here."),
-) -> None:
-    """Service HTTP benchmark: batch predictions/s, single-model p50/p99, upload throughput."""
-    import json
-    from pathlib import Path
-
-    from service.bench_api import BenchConfig, default_table, run_benchmark
-
-    table = Path(data) if data else default_table()
-    cfg = BenchConfig(
-        data=table,
-        device_column=column,
-        models=models,
-        clients=clients,
-        requests_per_client=requests,
-        uploads=uploads,
-        workers=workers,
-    )
-    result = run_benchmark(cfg)
-    text = json.dumps(result, indent=2)
-    if json_out:
-        Path(json_out).write_text(text + "\n")
-    typer.echo(text)
-
-
-def bench_load(
-    database_url: str | None = typer.Option(
-        None, help="An EMPTY database to run on (default: SQLite in a temporary data dir)."
-    ),
-    clients: int = typer.Option(50, help="Concurrent HTTP clients."),
-    seconds: float = typer.Option(60.0, help="How long the clients send requests."),
-    replicas: int = typer.Option(1, help="uvicorn processes started (each on its own port)."),
-    workers: int = typer.Option(1, help="uvicorn workers per replica."),
-    models: int = typer.Option(1000, help="Stored NB201 models the predictions draw from."),
-    train_archs: int = typer.Option(300, help="Measured NB201 latencies the predictor trains on."),
-    onnx_files: int = typer.Option(12, help="Distinct exported ONNX files the clients upload."),
-    mix: str | None = typer.Option(
-        None, help="Operation weights, e.g. predict_single=1 (default: the standard mix)."
-    ),
-    data: str | None = typer.Option(None, help="NAS-Bench-201 latency table (default: shared)."),
-    json_out: str | None = typer.Option(None, "--json", help="Write the figures here."),
-) -> None:
-    """Load benchmark: mixed predictions, uploads, job and measurement traffic; p50/p99, errors."""
-    import json
-    from pathlib import Path
-
-    from service.bench_api import default_table
-    from service.bench_load import LoadConfig, run_load
-    from service.bench_load_traffic import WEIGHTS, parse_mix
-
-    try:
-        weights = parse_mix(mix) if mix else dict(WEIGHTS)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--mix") from exc
-
-    cfg = LoadConfig(
-        data=Path(data) if data else default_table(),
-        database_url=database_url,
-        clients=clients,
-        seconds=seconds,
-        replicas=replicas,
-        workers=workers,
-        models=models,
-        train_archs=train_archs,
-        onnx_files=onnx_files,
-        mix=weights,
-    )
-    text = json.dumps(run_load(cfg), indent=2)
-    if json_out:
-        Path(json_out).write_text(text + "\n")
-    typer.echo(text)
-
-
-def register(app: typer.Typer, bench: typer.Typer) -> None:
+def register(app: typer.Typer) -> None:
     """Add the service commands to the root CLI."""
-    from service.bench_specs_cli import bench_specs
     from service.worker_cli import worker_command
 
     app.command("serve")(serve)
@@ -201,6 +119,3 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     app.add_typer(db_app, name="db")
     app.add_typer(token_app, name="token")
     app.add_typer(predictors_app, name="predictors")
-    bench.command("api")(bench_api)
-    bench.command("load")(bench_load)
-    bench.command("specs")(bench_specs)

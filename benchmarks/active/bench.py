@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from predictor.active.acquire import STRATEGIES, select
-from predictor.active.models import ActiveModel
+from benchmarks.active.acquire import STRATEGIES, select
+from benchmarks.active.models import ActiveModel
 from predictor.metrics import score
 
 Curve = dict[int, dict[str, float]]

@@ -41,7 +41,7 @@ def _load(space: str, data: Path | None, rows: int) -> tuple[Any, list[Any]]:
     """The table (``rows`` random rows when > 0) and its featurized graphs."""
     import numpy as np
 
-    from predictor.bench.graphs import graph_builder
+    from predictor.data.table_graphs import graph_builder
     from predictor.data.tables import LatencyTable, default_table_path, load_tables
     from predictor.features.cache import featurize_archs
 
@@ -80,11 +80,11 @@ def bench_active(
     """Selection strategies vs random: Spearman and acc_10 against measurement budget."""
     import torch
 
-    from predictor.active.acquire import STRATEGIES
-    from predictor.active.bench import ActiveSetup
-    from predictor.active.run import REGIMES, headline, regime_devices, run_active
-    from predictor.bench.fewshot import FewShotBench
-    from predictor.bench.references import reference_rows
+    from benchmarks.active.acquire import STRATEGIES
+    from benchmarks.active.bench import ActiveSetup
+    from benchmarks.active.run import REGIMES, headline, regime_devices, run_active
+    from benchmarks.predictor.fewshot import FewShotBench
+    from benchmarks.predictor.references import reference_rows
     from predictor.data.splits import PUBLISHED_SPLITS
     from predictor.training.fit import QUICK_SETTINGS, FitSettings
 

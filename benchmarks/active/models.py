@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
-from predictor.active.acquire import standardize
+from predictor.acquisition import standardize
 from predictor.ensemble import LogGaussian, combine_members
 from predictor.fewshot import FewShotConfig, adapt_and_predict
 

@@ -25,10 +25,10 @@ from typing import Any, Literal, get_args
 import numpy as np
 from torch_geometric.data import Data
 
-from predictor.active.bench import ActiveSetup, Curve, curve
-from predictor.active.models import BaggedTrees, FewShotHead, HeadPlusTrees
-from predictor.active.summary import summarize
-from predictor.bench.fewshot import Features, FewShotBench, meta_train
+from benchmarks.active.bench import ActiveSetup, Curve, curve
+from benchmarks.active.models import BaggedTrees, FewShotHead, HeadPlusTrees
+from benchmarks.active.summary import summarize
+from benchmarks.predictor.fewshot import Features, FewShotBench, meta_train
 from predictor.data.tables import LatencyTable
 
 logger = logging.getLogger(__name__)

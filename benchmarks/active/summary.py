@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from predictor.active.bench import Curve, budget_to_reach, mean_curves
+from benchmarks.active.bench import Curve, budget_to_reach, mean_curves
 
 KEYS: tuple[str, ...] = ("spearman", "acc_10", "mape")
 Runs = Mapping[str, Mapping[str, Sequence[Curve]]]

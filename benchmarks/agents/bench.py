@@ -36,10 +36,10 @@ from unittest.mock import patch
 
 import psutil
 
+from benchmarks.agents.in_memory_service import InMemoryService
 from device_agents.agent import Agent
 from device_agents.backends.base import UnsupportedModelError
 from device_agents.backends.registry import get_backend
-from device_agents.bench_service import InMemoryService
 from device_agents.client import AgentClient
 from device_agents.environment import cpu_model
 from device_agents.isolation import BackendCrashError, BackendRunner

@@ -29,8 +29,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from predictor.baselines.arch_features import onehot_positions
-from predictor.baselines.models import make_baseline
+from benchmarks.baselines.arch_features import onehot_positions
+from benchmarks.baselines.models import make_baseline
 from predictor.data.tables import LatencyTable
 from predictor.metrics import score
 

@@ -1,4 +1,4 @@
-"""``perfloop bench fewshot``, ``perfloop bench fullshot`` and ``perfloop train`` (tables)."""
+"""``perfloop bench fewshot``, ``fullshot``, ``throughput`` and ``ceiling`` (latency tables)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 
 import typer
 
-SPACE_HELP = "Search space of the table: nasbench201 or fbnet."
-QUICK_ROWS = 150
-DATA_HELP = "Latency CSV (arch column + one column per device, ms; .gz ok); repeat to join."
+from predictor.cli import DATA_HELP, SPACE_HELP, load_table_graphs, parse_devices
+
 LAYER_HELP = "GNN layer type: sage, gin or gat."
 REFS_HELP = "Most reference archs per support set, rest random (default: NB201 half, else all)."
 NOISE_SCALE_HELP = (
@@ -30,45 +29,11 @@ def _fit_settings(layer: str, members: int, epochs: int) -> Any:
     return FitSettings(layer=layer, members=members, epochs=epochs)  # type: ignore[arg-type]
 
 
-def _devices(
-    value: str | None, default: tuple[str, ...], available: tuple[str, ...]
-) -> tuple[str, ...]:
-    chosen = tuple(d.strip() for d in value.split(",") if d.strip()) if value else default
-    missing = [d for d in chosen if d not in available]
-    if missing:
-        raise typer.BadParameter(f"devices {missing} not in the data; devices: {list(available)}")
-    return chosen
-
-
-def _load(space: str, data: list[Path], quick: bool) -> tuple[Any, list[Any]]:
-    """Table (subsampled to QUICK_ROWS rows with --quick) and its featurized graphs."""
-    import numpy as np
-
-    from predictor.bench.graphs import graph_builder
-    from predictor.data.tables import LatencyTable, default_table_path, load_tables
-    from predictor.features.cache import featurize_archs
-
-    if space not in ("nasbench201", "fbnet"):
-        raise typer.BadParameter(f"space {space!r}; choose nasbench201 or fbnet")
-    try:
-        paths = data or [default_table_path(space)]
-    except FileNotFoundError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--data") from exc
-    table = load_tables(paths)
-    if quick and len(table.archs) > QUICK_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(len(table.archs), QUICK_ROWS, replace=False))
-        table = LatencyTable(
-            tuple(table.archs[i] for i in rows), table.devices, table.latency_ms[rows]
-        )
-    name, to_ir = graph_builder(space)
-    return table, featurize_archs(name, list(table.archs), to_ir)
-
-
 def _print_table(title: str, result: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from predictor.bench.fewshot import METHODS
+    from benchmarks.predictor.fewshot import METHODS
 
     t = Table(title=title)
     t.add_column("device")
@@ -90,13 +55,12 @@ def _write(result: dict[str, Any], out: Path | None) -> None:
         typer.echo(f"wrote {out}")
 
 
-def register_bench(app: typer.Typer, bench: typer.Typer) -> None:
-    """Add ``bench fewshot``, ``bench fullshot`` and ``train``."""
+def register_bench(bench: typer.Typer) -> None:
+    """Add ``bench fewshot``, ``fullshot``, ``throughput`` and ``ceiling``."""
     _register_fewshot(bench)
     _register_fullshot(bench)
     _register_throughput(bench)
     _register_ceiling(bench)
-    _register_train(app)
 
 
 def _register_fewshot(bench: typer.Typer) -> None:
@@ -125,20 +89,20 @@ def _register_fewshot(bench: typer.Typer) -> None:
         """Few-shot accuracy on unseen devices vs MACs-linear, lookup table and GBT baselines."""
         import torch
 
-        from predictor.bench.fewshot import FewShotBench, run_fewshot
-        from predictor.bench.references import reference_rows
+        from benchmarks.predictor.fewshot import FewShotBench, run_fewshot
+        from benchmarks.predictor.references import reference_rows
         from predictor.data.splits import PUBLISHED_SPLITS
         from predictor.fewshot import FewShotConfig
         from predictor.training.fit import QUICK_SETTINGS
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         torch.set_num_threads(threads)
-        table, graphs = _load(space, data, quick)
+        table, graphs = load_table_graphs(space, data, quick)
         split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
         bench_cfg = FewShotBench(
             space=space,
-            train_devices=_devices(train_devices, split.train, table.devices),
-            test_devices=_devices(test_devices, split.test, table.devices),
+            train_devices=parse_devices(train_devices, split.train, table.devices),
+            test_devices=parse_devices(test_devices, split.test, table.devices),
             samples=samples,
             seeds=1 if quick else seeds,
             train_samples=100 if quick else 900,
@@ -174,43 +138,21 @@ def _register_fullshot(bench: typer.Typer) -> None:
         """Train on N rows of one device, test on the rest; all methods, per device."""
         import torch
 
-        from predictor.bench.fullshot import run_fullshot
+        from benchmarks.predictor.fullshot import run_fullshot
         from predictor.data.splits import PUBLISHED_SPLITS
         from predictor.training.fit import QUICK_SETTINGS
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         torch.set_num_threads(threads)
-        table, graphs = _load(space, data, quick)
+        table, graphs = load_table_graphs(space, data, quick)
         split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
-        chosen = _devices(devices, split.test, table.devices)
+        chosen = parse_devices(devices, split.test, table.devices)
         settings = QUICK_SETTINGS if quick else _fit_settings(layer, members, epochs)
         n = min(samples, 100) if quick else samples
         result = run_fullshot(table, graphs, chosen, n, settings, seeds)
         result["space"] = space
         _print_table(f"{space} full-shot, {n} samples", result)
         _write(result, json_out)
-
-
-def _register_train(app: typer.Typer) -> None:
-    @app.command("train")
-    def train(
-        out: Path = typer.Option(..., "--out", help="Artifact directory to create."),
-        space: str = typer.Option("nasbench201", "--space", help=SPACE_HELP),
-        data: list[Path] = typer.Option([], "--data", help=DATA_HELP),
-        devices: str | None = typer.Option(None, "--devices", help="a,b,... (default: all)"),
-        version: str | None = typer.Option(None, "--version-name", help="Artifact version."),
-        quick: bool = typer.Option(False, "--quick", help="Tiny settings (seconds)."),
-    ) -> None:
-        """Train a predictor artifact on latency tables (every measured value of the devices)."""
-        from predictor.bench.tables_train import train_on_table
-        from predictor.training.fit import QUICK_SETTINGS, FitSettings
-
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        table, graphs = _load(space, data, quick)
-        chosen = _devices(devices, table.devices, table.devices)
-        settings = QUICK_SETTINGS if quick else FitSettings()
-        path = train_on_table(table, graphs, chosen, settings, out, version)
-        typer.echo(f"wrote predictor artifact {path}")
 
 
 def _register_throughput(bench: typer.Typer) -> None:
@@ -229,13 +171,13 @@ def _register_throughput(bench: typer.Typer) -> None:
         """Batch inference speed: featurized graphs per second for one device (default model)."""
         import torch
 
-        from predictor.bench.throughput import measure, untrained_ensemble
+        from benchmarks.predictor.throughput import measure, untrained_ensemble
         from predictor.ensemble import set_inference_workers
         from predictor.training.fit import FitSettings
 
         torch.set_num_threads(threads)
         set_inference_workers(workers)
-        _, graphs = _load(space, data, quick=False)
+        _, graphs = load_table_graphs(space, data, quick=False)
         graphs = graphs[:graphs_n]
         settings = FitSettings()
         ensemble = untrained_ensemble(graphs, settings)
@@ -265,7 +207,7 @@ def _register_ceiling(bench: typer.Typer) -> None:
         json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
     ) -> None:
         """Noise ceilings of NAS-Bench-201 latency columns (rounding, cost-equivalent archs)."""
-        from predictor.bench.ceiling import run_ceiling
+        from benchmarks.predictor.ceiling import run_ceiling
         from predictor.data.splits import PUBLISHED_SPLITS
         from predictor.data.tables import default_table_path, load_tables
 
@@ -274,7 +216,7 @@ def _register_ceiling(bench: typer.Typer) -> None:
         except FileNotFoundError as exc:
             raise typer.BadParameter(str(exc), param_hint="--data") from exc
         split = PUBLISHED_SPLITS["nasbench201"].restricted_to(table.devices)
-        chosen = _devices(devices, split.test, table.devices)
+        chosen = parse_devices(devices, split.test, table.devices)
         result = run_ceiling(table, chosen, model)
         _print_ceiling(result)
         _write(result, json_out)

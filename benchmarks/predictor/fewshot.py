@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from predictor.baselines.arch_features import onehot_positions
-from predictor.baselines.models import BASELINES, make_baseline
-from predictor.bench.memo import member_log_key, memo_member_log
+from benchmarks.baselines.arch_features import onehot_positions
+from benchmarks.baselines.models import BASELINES, make_baseline
+from benchmarks.predictor.memo import member_log_key, memo_member_log
 from predictor.data.tables import LatencyTable
 from predictor.ensemble import Ensemble
 from predictor.features.featurizer import GRAPH_NUMERIC
@@ -58,7 +58,7 @@ class FewShotBench:
     train_samples: int = 900
     settings: FitSettings = field(default_factory=FitSettings)
     fewshot: FewShotConfig = field(default_factory=FewShotConfig)
-    #: Reuse (and store) the meta-trained predictions (:mod:`predictor.bench.memo`).
+    #: Reuse (and store) the meta-trained predictions (:mod:`benchmarks.predictor.memo`).
     memo: bool = False
     #: Most reference archs in a support set (None: the space's :data:`REFERENCE_SHARE` of
     #: ``samples``); the rest are random.

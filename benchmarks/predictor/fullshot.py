@@ -7,8 +7,8 @@ import time
 import numpy as np
 from torch_geometric.data import Data
 
-from predictor.baselines.models import BASELINES, make_baseline
-from predictor.bench.fewshot import METHODS, Features, _mean_scores, _score_dict, overall
+from benchmarks.baselines.models import BASELINES, make_baseline
+from benchmarks.predictor.fewshot import METHODS, Features, _mean_scores, _score_dict, overall
 from predictor.data.tables import LatencyTable
 from predictor.ensemble import combine_members
 from predictor.features.featurizer import GRAPH_NUMERIC

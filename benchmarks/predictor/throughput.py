@@ -1,7 +1,7 @@
 """Batch inference throughput, featurization cost and single-request latency.
 
 ``perfloop bench throughput`` reports featurized graphs predicted per second
-(:func:`measure`). ``python -m predictor.bench.throughput`` adds, in the same run, the
+(:func:`measure`). ``python -m benchmarks.predictor.throughput`` adds, in the same run, the
 featurization cost per graph and the median :meth:`EnsemblePredictor.predict` latency of one
 graph on a device with a learned head and on a few-shot device (the numbers of
 docs/BENCHMARKS.md, "Batch inference speed").
@@ -107,7 +107,7 @@ def predict_ms(
 
 
 def _graphs(space: str, count: int) -> list[GraphIR]:
-    from predictor.bench.graphs import graph_builder
+    from predictor.data.table_graphs import graph_builder
     from predictor.data.tables import default_table_path, load_tables
 
     table = load_tables([default_table_path(space)])

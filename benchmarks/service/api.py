@@ -5,7 +5,7 @@ a tiny predictor with ``predictor.api.train_predictor`` on measured NAS-Bench-20
 table rows), then measures batch prediction throughput, single-model latency under concurrent
 clients, and ONNX upload throughput. Models for the prediction runs are stored from their spec
 IRs (the same IR an ONNX upload of the spec gives); the upload run posts real exported ONNX
-files. The concurrent clients run in a separate, cheap process (:mod:`service.bench_client`);
+files. The concurrent clients run in a separate, cheap process (:mod:`benchmarks.service.client`);
 the single-model figures include the CPU time of the server processes and of that client,
 because on a small machine they share the cores.
 """
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import psutil
 
-from service.bench_client import ClientJob, run_clients
+from benchmarks.service.client import ClientJob, run_clients
 from service.blobstore import sha256_hex
 from service.core.db import Database
 from service.crud import models as model_crud

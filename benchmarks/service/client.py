@@ -8,7 +8,7 @@ other (closed loop: a client sends the next request when the previous answer has
 Requests are pre-encoded bytes and responses are read by ``Content-Length`` only, so the
 client spends a few hundred microseconds of CPU per request and reports that CPU time.
 
-Usage (what :func:`run_clients` does): ``python -m service.bench_client`` with a JSON job on
+Usage (what :func:`run_clients` does): ``python -m benchmarks.service.client`` with a JSON job on
 stdin, the JSON result on stdout.
 """
 
@@ -108,7 +108,7 @@ def run_clients(job: ClientJob, timeout_s: float = 600.0) -> dict[str, Any]:
         RuntimeError: the client process failed.
     """
     proc = subprocess.run(
-        [sys.executable, "-m", "service.bench_client"],
+        [sys.executable, "-m", "benchmarks.service.client"],
         input=json.dumps(asdict(job)),
         capture_output=True,
         text=True,

@@ -1,6 +1,6 @@
 """Benchmark: dashboard page times on a database with many measurements.
 
-Run ``python -m service.dashboard.bench --measurements 100000`` (SQLite in a temporary folder,
+Run ``python -m benchmarks.service.dashboard --measurements 100000`` (SQLite in a temporary folder,
 or ``--database-url`` for PostgreSQL; the database must be empty). The rows are synthetic
 (labelled ``simulated``): random models drawn from a few tiny graphs, one logged prediction
 before each measurement. Prints one line per page: cold (first) and median warm time.

@@ -3,7 +3,7 @@
 Sets up a database (PostgreSQL or SQLite; it must be empty) the way ``perfloop bench api`` does
 (the same seeding and quick predictor, trained on measured NAS-Bench-201 latencies), starts real
 uvicorn replicas on it, warms their caches, then runs the traffic of
-:mod:`service.bench_load_traffic` and reports per-route p50/p99, throughput, errors by status,
+:mod:`benchmarks.service.load_traffic` and reports per-route p50/p99, throughput, errors by status,
 the CPU the servers and PostgreSQL used, and the rows the run left in the database.
 """
 
@@ -22,7 +22,7 @@ import httpx
 import psutil
 from sqlalchemy import func, select
 
-from service.bench_api import (
+from benchmarks.service.api import (
     DEVICE,
     SPACE,
     cpu_by_pid,
@@ -32,7 +32,7 @@ from service.bench_api import (
     server_cpu_by_pid,
     train_quick,
 )
-from service.bench_load_traffic import API, WEIGHTS, Recorder, Traffic, drive
+from benchmarks.service.load_traffic import API, WEIGHTS, Recorder, Traffic, drive
 from service.core.db import Database
 from service.crud.tokens import create_token
 from service.migrate import upgrade

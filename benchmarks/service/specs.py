@@ -1,8 +1,8 @@
 """``perfloop bench specs``: scoring speed of never-seen specs (and stored models) over HTTP.
 
-Starts a real uvicorn server (:func:`service.bench_api.running_server`) on a temporary SQLite
+Starts a real uvicorn server (:func:`benchmarks.service.api.running_server`) on a temporary SQLite
 data dir with a quick predictor trained on measured NAS-Bench-201 latencies (real table rows,
-:func:`service.bench_api.train_quick`), then, per target, times N never-seen items sent as
+:func:`benchmarks.service.api.train_quick`), then, per target, times N never-seen items sent as
 ``POST /predictions`` requests of up to ``batch`` items each (``latency_ms`` with its interval),
 from ``clients`` threads against ``workers`` uvicorn workers. Targets: a search space's specs
 (``fbnet``, ``nasbench201``: sampled, deduplicated, none trained on or used to warm up) or
@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import httpx
 
-from service.bench_api import (
+from benchmarks.service.api import (
     DEVICE,
     read_latencies,
     running_server,

@@ -22,8 +22,8 @@ def bench_specs(
     """Scoring speed of never-seen specs and stored models through the HTTP API."""
     import json
 
-    from service.bench_api import default_table
-    from service.bench_specs import TARGETS, SpecsBenchConfig, run_specs_benchmark
+    from benchmarks.service.api import default_table
+    from benchmarks.service.specs import TARGETS, SpecsBenchConfig, run_specs_benchmark
 
     chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
     bad = [t for t in chosen if t not in TARGETS]

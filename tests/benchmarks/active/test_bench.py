@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from predictor.active.acquire import STRATEGIES
-from predictor.active.bench import ActiveSetup, budget_to_reach, curve, split_rows
-from predictor.active.models import FewShotHead
+from benchmarks.active.acquire import STRATEGIES
+from benchmarks.active.bench import ActiveSetup, budget_to_reach, curve, split_rows
+from benchmarks.active.models import FewShotHead
 
 
 def _device(n: int = 240, seed: int = 0) -> tuple[np.ndarray, FewShotHead]:

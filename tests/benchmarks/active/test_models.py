@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from predictor.active.models import BaggedTrees, FewShotHead, HeadPlusTrees
+from benchmarks.active.models import BaggedTrees, FewShotHead, HeadPlusTrees
 
 
 def _device_with_a_blind_spot(n: int = 600) -> tuple[FewShotHead, np.ndarray, np.ndarray]:

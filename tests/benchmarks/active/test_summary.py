@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from predictor.active.bench import Curve
-from predictor.active.summary import (
+from benchmarks.active.bench import Curve
+from benchmarks.active.summary import (
     median_spread,
     paired_wins,
     reach_table,

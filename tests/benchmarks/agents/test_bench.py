@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from agent_models import mobile_cnn, small_cnn
 
-from device_agents.bench import host_drift, overhead, throughput
-from device_agents.bench_service import InMemoryService
+from benchmarks.agents.bench import host_drift, overhead, throughput
+from benchmarks.agents.in_memory_service import InMemoryService
 from device_agents.protocol import MeasurementProtocol
+from tests.device_agents.agent_models import mobile_cnn, small_cnn
 
 QUICK = MeasurementProtocol(warmup_runs=2, min_runs=10, min_time_s=0.0, max_remeasure=0)
 
@@ -37,8 +37,8 @@ def test_host_drift_times_both_models_in_every_block() -> None:
 def test_backend_caches_are_empty_and_restored_around_a_benchmark(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from benchmarks.agents.bench import empty_backend_caches
     from device_agents.backends.zigzag_cache import ENV
-    from device_agents.bench import empty_backend_caches
 
     monkeypatch.setenv(ENV, str(tmp_path))
     with empty_backend_caches():

@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from predictor.baselines.arch_features import onehot_positions, position_tokens
-from predictor.baselines.models import BoostedTrees, LookupTable, MacsLinear, make_baseline
+from benchmarks.baselines.arch_features import onehot_positions, position_tokens
+from benchmarks.baselines.models import BoostedTrees, LookupTable, MacsLinear, make_baseline
 
 
 def test_macs_linear_recovers_power_law() -> None:

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from predictor.bench.ceiling import (
+from benchmarks.predictor.ceiling import (
     column_ceiling,
     dead_cell,
     edge_ops,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from predictor.bench.fewshot import FewShotBench, spread_subset, support_rows
+from benchmarks.predictor.fewshot import FewShotBench, spread_subset, support_rows
 
 
 def test_spread_subset_keeps_both_ends() -> None:

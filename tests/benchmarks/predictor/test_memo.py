@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from predictor.bench.memo import member_log_key, memo_member_log
+from benchmarks.predictor.memo import member_log_key, memo_member_log
 
 
 def test_key_changes_with_every_input() -> None:

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import math
 
-from predictor.api import DeviceContext, Sample
-from predictor.bench.throughput import (
+from benchmarks.predictor.throughput import (
     compare,
     featurize_ms,
     measure,
     predict_ms,
     untrained_ensemble,
 )
+from predictor.api import DeviceContext, Sample
 from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
 from predictor.service_predictor import EnsemblePredictor

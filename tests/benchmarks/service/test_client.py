@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from service.bench_client import ClientJob, run_clients
+from benchmarks.service.client import ClientJob, run_clients
 
 
 class _Handler(BaseHTTPRequestHandler):

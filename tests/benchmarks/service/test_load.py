@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from service.bench_api import default_table
-from service.bench_load import LoadConfig, run_load
-from service.bench_load_traffic import WEIGHTS
+from benchmarks.service.api import default_table
+from benchmarks.service.load import LoadConfig, run_load
+from benchmarks.service.load_traffic import WEIGHTS
 
 ROUTES = {
     "POST /predictions (1 model)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.bench_load_traffic import WEIGHTS, parse_mix
+from benchmarks.service.load_traffic import WEIGHTS, parse_mix
 
 
 def test_parse_mix_keeps_named_weights_and_zeroes_the_rest() -> None:

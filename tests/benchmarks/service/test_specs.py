@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from service.bench_api import default_table
-from service.bench_specs import (
+from benchmarks.service.api import default_table
+from benchmarks.service.specs import (
     TARGETS,
     WARMUP_ITEMS,
     SpecsBenchConfig,

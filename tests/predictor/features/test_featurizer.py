@@ -10,7 +10,7 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from predictor.bench.graphs import nasbench201_executed_ir
+from predictor.data.table_graphs import nasbench201_executed_ir
 from predictor.features.featurizer import (
     BASIS_PER_OP,
     GRAPH_NUMERIC,
