@@ -24,6 +24,7 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Process-level tests (replicas, agent kills, API and PostgreSQL restarts, 1,000 jobs with random

@@ -1,16 +1,22 @@
 """The narrow interface the service uses to reach the predictor.
 
 The service never touches predictor internals: it loads a predictor artifact, asks for batch
-predictions for one device, trains a new version and evaluates it. Everything here is typed and
-free of torch types so callers need not know how the model works.
+predictions for one device, trains a new version and evaluates it; it converts uploads to the graph
+IR, draws models from the search spaces and scores predictions with the accuracy metrics. Everything
+here is typed and free of torch types so callers need not know how the model works. The shared
+types live in :mod:`predictor.types` (the implementation imports them from there, never from here);
+heavy modules load inside the functions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from predictor.errors import ModelLoadError
 from predictor.ir.schema import GraphIR
+from predictor.metrics import accuracy_within, coverage, mape, score
 from predictor.types import (
     METRICS,
     DeviceContext,
@@ -21,16 +27,28 @@ from predictor.types import (
     Sample,
 )
 
+if TYPE_CHECKING:
+    from predictor.spaces.base import SearchSpace
+
 __all__ = [
     "METRICS",
     "DeviceContext",
     "Estimate",
+    "GraphIR",
     "Metric",
+    "ModelLoadError",
     "PredictionBatch",
     "Predictor",
     "Sample",
+    "accuracy_within",
+    "coverage",
     "evaluate",
+    "get_space",
+    "graph_from_onnx",
     "load_predictor",
+    "mape",
+    "reference_specs",
+    "score",
     "select_measurements",
     "set_inference_workers",
     "train_predictor",
@@ -128,3 +146,44 @@ def set_inference_workers(workers: int) -> None:
     from predictor.ensemble import set_inference_workers as _set
 
     _set(workers)
+
+
+def graph_from_onnx(
+    model: bytes | Path,
+    *,
+    max_bytes: int | None = None,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+) -> GraphIR:
+    """Convert an ONNX model (bytes or a file) to the canonical graph IR.
+
+    Args:
+        model: the serialized model or its path.
+        max_bytes: largest accepted model (default: the importer's limit).
+        input_shapes: concrete shapes for dynamic inputs, by input name.
+
+    Raises:
+        ModelLoadError: not a usable ONNX model (its ``code`` names the reason).
+    """
+    from predictor.ir.onnx_import import DEFAULT_MAX_BYTES, ir_from_onnx
+
+    limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    return ir_from_onnx(model, input_shapes=input_shapes, max_bytes=limit)
+
+
+def get_space(name: str) -> SearchSpace:
+    """The search space called ``name`` (sample specs, export them to ONNX or the graph IR).
+
+    Raises:
+        predictor.spaces.base.UnknownSpaceError: ``name`` is not a known space (the message
+            lists the valid ones).
+    """
+    from predictor.spaces.registry import get_space as _get_space
+
+    return _get_space(name)
+
+
+def reference_specs() -> dict[str, list[Any]]:
+    """Space name -> its reference architecture specs (measured first on every new device)."""
+    from predictor.spaces.datafiles import load_reference_archs
+
+    return load_reference_archs()

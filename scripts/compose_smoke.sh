@@ -40,8 +40,8 @@ export PERFLOOP_AGENT_TOKEN_ZIGZAG=$(token)
 CLIENT_AUTH="Authorization: Bearer $PERFLOOP_ADMIN_TOKEN"
 API="http://127.0.0.1:$PORT"
 
-echo "smoke: migrate (service.core.bootstrap) into $DB"
-"$BIN/python" -m service.core.bootstrap
+echo "smoke: migrate (service.bootstrap) into $DB"
+"$BIN/python" -m service.bootstrap
 
 echo "smoke: api (uvicorn, 2 workers) on $API"
 "$BIN/uvicorn" service.main:create_app --factory --host 127.0.0.1 --port "$PORT" --workers 2 \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates the project's virtual environment and installs perfloop with its dev extras.
+# Creates the project's virtual environment and installs perfloop with its dev, agents and bench extras.
 # torch is installed first, pinned, so pip takes the CPU build on disk instead of a CUDA one.
 set -euo pipefail
 PYTHON=${PYTHON:-python3}
@@ -9,6 +9,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-"$VENV/bin/python" -m pip install -q -e ".[dev,agents]"
+"$VENV/bin/python" -m pip install -q -e ".[dev,agents,bench]"
 # Headless Chromium for the dashboard's browser test; guarded, never fails set-up (the test skips).
 bash "$(dirname "$0")/install_browser.sh" || true

@@ -19,8 +19,7 @@ import threading
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
-from predictor.api import METRICS, DeviceContext, Metric, PredictionBatch, Predictor
-from predictor.ir.schema import GraphIR
+from predictor.api import METRICS, DeviceContext, GraphIR, Metric, PredictionBatch, Predictor
 from service.core.errors import Unavailable
 
 #: Most graphs one coalesced call may carry (callers beyond wait for the next call).

@@ -1,6 +1,6 @@
 """One-shot start-up for deployments: migrate, then install tokens given in the environment.
 
-``python -m service.core.bootstrap`` (the ``migrate`` service of docker-compose.yml and
+``python -m service.bootstrap`` (the ``migrate`` service of docker-compose.yml and
 scripts/compose_smoke.sh). ``PERFLOOP_ADMIN_TOKEN`` becomes an admin token and each
 ``PERFLOOP_AGENT_TOKEN_<DEVICE>`` an agent token bound to device ``<device>`` (lower case,
 ``_`` read as ``-``). Only sha256 hashes are stored; running it again changes nothing.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from predictor.ir.schema import GraphIR
+from predictor.api import GraphIR, graph_from_onnx
 from service.blobstore import sha256_hex
 from service.core.errors import Unprocessable
 from service.crud import models as model_crud
@@ -18,9 +18,7 @@ def onnx_to_ir(data: bytes, max_bytes: int) -> GraphIR:
     Raises:
         predictor.errors.ModelLoadError: the bytes are not a usable ONNX model.
     """
-    from predictor.ir.onnx_import import ir_from_onnx
-
-    return ir_from_onnx(data, max_bytes=max_bytes)
+    return graph_from_onnx(data, max_bytes=max_bytes)
 
 
 #: Largest value of each graph counter stored in the models table (BIGINT; num_nodes INTEGER).

@@ -1,6 +1,6 @@
 """Onboarding: a device that has never been given work gets the reference architectures queued.
 
-The references (``predictor.spaces.datafiles.load_reference_archs``) span each space's MAC range;
+The references (``predictor.api.reference_specs``) span each space's MAC range;
 their measurements are the device's hardware descriptor for few-shot prediction. Until a device
 has enough data its predictions come back flagged ``low_confidence`` (the predictor decides).
 """
@@ -39,11 +39,10 @@ def reference_models(state: AppState, spaces: Sequence[str] | None) -> list[str]
 
     Each spec is exported to ONNX and stored once (later calls cost one lookup per model).
     """
-    from predictor.spaces.datafiles import load_reference_archs
-    from predictor.spaces.registry import get_space
+    from predictor.api import get_space, reference_specs
 
     ids: list[str] = []
-    for space, specs in load_reference_archs().items():
+    for space, specs in reference_specs().items():
         if spaces is not None and space not in spaces:
             continue
         for spec in specs:

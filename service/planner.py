@@ -22,8 +22,7 @@ from typing import Any, Literal
 
 from sqlalchemy import func, select
 
-from predictor.api import select_measurements
-from predictor.ir.schema import GraphIR
+from predictor.api import GraphIR, select_measurements
 from service.core.errors import Conflict, Unavailable
 from service.crud import jobs as job_crud
 from service.models import Device, Job, Measurement, Model, PredictionLog
@@ -120,7 +119,7 @@ def candidates(
     state: AppState, device: str, config: PlannerConfig, rng: random.Random
 ) -> list[Candidate]:
     """Space samples and logged specs not yet measured or queued on ``device``."""
-    from predictor.spaces.registry import get_space
+    from predictor.api import get_space
 
     pairs: list[tuple[str, Any]] = logged_specs(state, device, config.log_candidates)
     for space in config.spaces:
@@ -198,7 +197,7 @@ def plan_device(
         chosen = [cands[i] for i in picks]
     else:
         chosen = pick_uncertain(state, device, kind, cands, config.batch)
-    from predictor.spaces.registry import get_space
+    from predictor.api import get_space
 
     model_ids = [store_spec(state, c.space, c.spec, get_space) for c in chosen]
     with state.db.session(write=True) as session:

@@ -22,8 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from predictor.api import DeviceContext, Predictor, Sample, load_predictor, train_predictor
-from predictor.metrics import score
+from predictor.api import DeviceContext, Predictor, Sample, load_predictor, score, train_predictor
 from service.crud import predictors as predictor_crud
 from service.models import Device, Measurement
 from service.state import AppState

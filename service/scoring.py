@@ -9,8 +9,7 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from predictor.api import Estimate, Metric, PredictionBatch
-from predictor.ir.schema import GraphIR
+from predictor.api import Estimate, GraphIR, Metric, PredictionBatch
 from service.core.errors import Unprocessable
 from service.crud import jobs as job_crud
 from service.crud import predictions as log_crud
@@ -22,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def _space(name: str) -> Any:
-    from predictor.spaces.registry import get_space
+    from predictor.api import get_space
 
     try:
         return get_space(name)

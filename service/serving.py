@@ -16,8 +16,7 @@ from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from predictor.api import DeviceContext, Predictor, Sample
-from predictor.ir.schema import GraphIR
+from predictor.api import DeviceContext, GraphIR, Predictor, Sample
 from service.core.db import Database
 from service.core.errors import Conflict, NotFound, Unavailable
 from service.crud import devices as device_crud

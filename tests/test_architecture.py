@@ -1,4 +1,8 @@
-"""Keeps the import directions between packages one-way (see STYLE.md)."""
+"""Keeps the import directions between packages one-way (docs/ARCHITECTURE.md, "House rules").
+
+The full contracts (layers, the predictor facade, no cycles) are import-linter's, in
+pyproject.toml, run by ``make test``; this test keeps the package-level directions in pytest.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # package -> top-level packages it must never import
 FORBIDDEN: dict[str, set[str]] = {
-    "predictor": {"service", "device_agents", "perfloop"},
-    "service": {"device_agents", "perfloop"},
-    "device_agents": {"service", "perfloop"},
+    "predictor": {"service", "device_agents", "perfloop", "benchmarks"},
+    "service": {"device_agents", "perfloop", "benchmarks"},
+    "device_agents": {"predictor", "service", "perfloop", "benchmarks"},
 }
 
 
@@ -41,3 +45,13 @@ def test_import_directions(package: str) -> None:
 
 def test_no_top_level_datasets_package() -> None:
     assert not (ROOT / "datasets" / "__init__.py").exists(), "datasets/ holds data, not code"
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_benchmark_code_in_product_packages(package: str) -> None:
+    benches = sorted(
+        str(f.relative_to(ROOT))
+        for f in (ROOT / package).rglob("*.py")
+        if any(part.startswith("bench") for part in f.relative_to(ROOT).parts)
+    )
+    assert not benches, f"benchmark code belongs in benchmarks/: {benches}"

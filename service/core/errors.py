@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from predictor.errors import ModelLoadError
+from predictor.api import ModelLoadError
 
 logger = logging.getLogger(__name__)
 

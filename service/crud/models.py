@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from predictor.ir.schema import GraphIR
+from predictor.api import GraphIR
 from service.core.errors import NotFound
 from service.models import Model
 

@@ -17,7 +17,7 @@ from scipy.stats import rankdata
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from predictor.metrics import accuracy_within, coverage, mape
+from predictor.api import accuracy_within, coverage, mape
 from service.crud.pairs import METRIC_COLUMNS, pairs
 from service.schemas import ErrorReportRow
 

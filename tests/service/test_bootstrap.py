@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from service.core.bootstrap import install_tokens, tokens_from_env
+from service.bootstrap import install_tokens, tokens_from_env
 from service.core.db import Database
 from service.crud.tokens import find_principal
 from service.models import Token
