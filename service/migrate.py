@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -11,13 +10,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-ROOT = Path(__file__).resolve().parents[1]
+#: The migration scripts: package data of ``service`` (``service/migrations``), found through
+#: importlib.resources, so an installed wheel migrates outside a checkout.
+SCRIPT_LOCATION = "service:migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:
-    """The Alembic config of the repository (``url`` overrides the settings' database)."""
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    """The Alembic config of the service (``url`` overrides the settings' database)."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    config.set_main_option("path_separator", "os")
     if url is not None:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config

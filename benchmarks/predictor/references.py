@@ -13,7 +13,7 @@ def reference_archs(space: str) -> list[str]:
     from predictor.spaces.datafiles import DATA_DIR, REFERENCE_FILE, load_reference_archs
     from predictor.spaces.registry import get_space
 
-    if not (DATA_DIR / REFERENCE_FILE).exists():
+    if not (DATA_DIR / REFERENCE_FILE).is_file():
         logger.warning("no %s; the support sets are random", DATA_DIR / REFERENCE_FILE)
         return []
     specs = load_reference_archs().get(space, [])

@@ -66,18 +66,14 @@ class BenchConfig:
 
 
 def default_table() -> Path:
-    """The shared NAS-Bench-201 latency table, searched from the working directory upwards.
+    """The shared NAS-Bench-201 latency table (see :mod:`predictor.data.shared`).
 
     Raises:
         FileNotFoundError: not found (pass ``--data``).
     """
-    name = "nasbench201_latency_ms.csv.gz"
-    base = Path.cwd().resolve()
-    for folder in [base, *base.parents]:
-        for rel in ("shared/data", "../shared/data"):
-            if (folder / rel / name).exists():
-                return (folder / rel / name).resolve()
-    raise FileNotFoundError(f"{name} not found in shared/data above {base}; pass --data")
+    from predictor.data.tables import default_table_path
+
+    return default_table_path("nasbench201")
 
 
 def read_latencies(path: Path, column: str, limit: int, seed: int = 0) -> list[tuple[str, float]]:

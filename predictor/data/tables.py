@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from predictor.data.shared import SHARED_DATA_ENV, find_shared_file
+
 SPACE_FILES: dict[str, str] = {
     "nasbench201": "nasbench201_latency_ms.csv.gz",
     "fbnet": "fbnet_latency_ms.csv.gz",
@@ -109,22 +111,19 @@ def load_tables(paths: Sequence[Path]) -> LatencyTable:
 
 
 def default_table_path(space: str, start: Path | None = None) -> Path:
-    """The space's table in ``../shared/data`` (or ``shared/data``) from ``start`` upwards.
+    """The space's table in the shared data (see :mod:`predictor.data.shared`).
 
     Raises:
+        KeyError: the space has no measured table.
         FileNotFoundError: no such file found (the message names where it looked).
     """
     if space not in SPACE_FILES:
         raise KeyError(f"space {space!r} has no default table; spaces: {', '.join(SPACE_FILES)}")
-    base = (start or Path.cwd()).resolve()
-    tried: list[Path] = []
-    for folder in [base, *base.parents]:
-        for rel in ("shared/data", "../shared/data"):
-            candidate = (folder / rel / SPACE_FILES[space]).resolve()
-            if candidate.exists():
-                return candidate
-            tried.append(candidate)
-    raise FileNotFoundError(
-        f"no default latency table for {space!r}; looked for {SPACE_FILES[space]} in "
-        f"shared/data above {base}; pass --data CSV"
-    )
+    found = find_shared_file(SPACE_FILES[space], start)
+    if found is None:
+        raise FileNotFoundError(
+            f"no default latency table for {space!r}; looked for {SPACE_FILES[space]} in "
+            f"shared/data above {(start or Path.cwd()).resolve()}, next to the checkout and in "
+            f"${SHARED_DATA_ENV}; pass --data CSV"
+        )
+    return found

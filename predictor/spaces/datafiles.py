@@ -1,4 +1,4 @@
-"""The space data files: ``datasets/spaces/<name>.json`` manifests and reference architectures.
+"""The space data files: ``data/<name>.json`` manifests and reference architectures.
 
 Reference architectures are fixed specs per space that every device measures first; the
 predictor builds a device's hardware descriptor from their latencies. They are chosen to spread
@@ -20,18 +20,19 @@ import gzip
 import json
 import random
 from collections.abc import Sequence
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
+from predictor.data.shared import SHARED_DATA_ENV, shared_data_dir
 from predictor.spaces.base import SearchSpace, Spec
 from predictor.spaces.registry import SPACES, get_space
 from predictor.spaces.tokens import position_tokens
 
-#: ``datasets/spaces`` of the repository.
-DATA_DIR = Path(__file__).resolve().parents[2] / "datasets" / "spaces"
+#: The manifests and reference file: package data of ``predictor.spaces`` (``data/``).
+DATA_DIR: Traversable = resources.files("predictor.spaces") / "data"
 REFERENCE_FILE = "reference_archs.json"
-#: Where the measured latency tables live on the development machines.
-MEASURED_DATA_DIR = Path("/work/shared/data")
 #: Ten evenly spaced quantiles for the two measured spaces (their references get real latencies).
 TABLE_QUANTILES: tuple[float, ...] = tuple(i / 9 for i in range(10))
 #: Three for the other families, away from the extremes so every device can run them.
@@ -100,8 +101,19 @@ def _candidates(name: str, space: SearchSpace, data_dir: Path) -> tuple[list[Spe
     )
 
 
-def build_reference_archs(data_dir: Path = MEASURED_DATA_DIR) -> dict[str, Any]:
-    """The reference-architecture document (see the module docstring for the method)."""
+def build_reference_archs(data_dir: Path | None = None) -> dict[str, Any]:
+    """The reference-architecture document (see the module docstring for the method).
+
+    Args:
+        data_dir: the measured tables (default: :func:`predictor.data.shared.shared_data_dir`).
+
+    Raises:
+        FileNotFoundError: no measured tables found.
+    """
+    if data_dir is None:
+        data_dir = shared_data_dir()
+        if data_dir is None:
+            raise FileNotFoundError(f"no shared data directory; set ${SHARED_DATA_ENV}")
     spaces: dict[str, Any] = {}
     for name in SPACES:
         space = get_space(name)
@@ -119,14 +131,22 @@ def build_reference_archs(data_dir: Path = MEASURED_DATA_DIR) -> dict[str, Any]:
     return {"version": 1, "spaces": spaces}
 
 
-def load_reference_archs(path: Path = DATA_DIR / REFERENCE_FILE) -> dict[str, list[Spec]]:
+def load_reference_archs(
+    path: Traversable | Path = DATA_DIR / REFERENCE_FILE,
+) -> dict[str, list[Spec]]:
     """Space name -> its reference specs, from the committed file."""
     document = json.loads(path.read_text())
     return {name: [a["spec"] for a in entry["archs"]] for name, entry in document["spaces"].items()}
 
 
-def write_data_files(out_dir: Path = DATA_DIR, data_dir: Path = MEASURED_DATA_DIR) -> None:
-    """Write every manifest and the reference-architecture file under ``out_dir``."""
+def write_data_files(out_dir: Path | None = None, data_dir: Path | None = None) -> None:
+    """Write every manifest and the reference-architecture file under ``out_dir``.
+
+    Args:
+        out_dir: target directory (default: the package's ``data/`` in this checkout).
+        data_dir: the measured tables (default: the shared data directory).
+    """
+    out_dir = Path(str(DATA_DIR)) if out_dir is None else out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     for name in SPACES:
         text = json.dumps(get_space(name).manifest(), indent=2)

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from perfloop.cli import app
+from predictor.data.shared import find_shared_file
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 COST = {"none": 0.0, "skip_connect": 0.1, "nor_conv_1x1": 1.0, "nor_conv_3x3": 3.0}
@@ -56,7 +57,7 @@ def test_bench_active_rejects_unknown_strategy(tmp_path: Path) -> None:
     assert "greedy" in res.output
 
 
-SHARED = Path("/work/shared/data/nasbench201_latency_ms.csv.gz")
+SHARED = find_shared_file("nasbench201_latency_ms.csv.gz") or Path("shared-data-not-found")
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="measured tables not on this machine")

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from perfloop.cli import app
+from predictor.data.shared import find_shared_file
 
 OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 COST = {
@@ -19,7 +20,7 @@ COST = {
     "nor_conv_3x3": 3.0,
     "avg_pool_3x3": 0.5,
 }
-SHARED = Path("/work/shared/data/nasbench201_latency_ms.csv.gz")
+SHARED = find_shared_file("nasbench201_latency_ms.csv.gz") or Path("shared-data-not-found")
 KEYS = {"spearman", "kendall", "mape", "acc_5", "acc_10", "coverage_90"}
 
 

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from predictor.data.shared import shared_data_dir
 from predictor.spaces import SearchSpace
 
-MEASURED_DATA = Path("/work/shared/data")
+#: The shared measured tables (a path that does not exist when they are not on this machine).
+MEASURED_DATA = shared_data_dir() or Path("shared-data-not-found")
 
 
 def small_specs(space: SearchSpace, count: int, seed: int = 0, pool: int = 8) -> list[Any]:
