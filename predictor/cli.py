@@ -48,9 +48,9 @@ def load_table_graphs(space: str, data: list[Path], quick: bool) -> tuple[Any, l
     """
     import numpy as np
 
-    from predictor.data.table_graphs import graph_builder
     from predictor.data.tables import LatencyTable, default_table_path, load_tables
     from predictor.features.cache import featurize_archs
+    from predictor.spaces.table_graphs import graph_builder
 
     if space not in ("nasbench201", "fbnet"):
         raise typer.BadParameter(f"space {space!r}; choose nasbench201 or fbnet")

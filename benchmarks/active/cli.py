@@ -41,9 +41,9 @@ def _load(space: str, data: Path | None, rows: int) -> tuple[Any, list[Any]]:
     """The table (``rows`` random rows when > 0) and its featurized graphs."""
     import numpy as np
 
-    from predictor.data.table_graphs import graph_builder
     from predictor.data.tables import LatencyTable, default_table_path, load_tables
     from predictor.features.cache import featurize_archs
+    from predictor.spaces.table_graphs import graph_builder
 
     if space not in ("nasbench201", "fbnet"):
         raise typer.BadParameter(

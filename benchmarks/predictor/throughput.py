@@ -107,8 +107,8 @@ def predict_ms(
 
 
 def _graphs(space: str, count: int) -> list[GraphIR]:
-    from predictor.data.table_graphs import graph_builder
     from predictor.data.tables import default_table_path, load_tables
+    from predictor.spaces.table_graphs import graph_builder
 
     table = load_tables([default_table_path(space)])
     _, to_ir = graph_builder(space)

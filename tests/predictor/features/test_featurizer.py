@@ -10,7 +10,6 @@ import pytest
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
-from predictor.data.table_graphs import nasbench201_executed_ir
 from predictor.features.featurizer import (
     BASIS_PER_OP,
     GRAPH_NUMERIC,
@@ -23,6 +22,7 @@ from predictor.features.vocab import OP_VOCAB, op_index
 from predictor.ir.onnx_import import ir_from_onnx
 from predictor.ir.schema import GraphIR, Node
 from predictor.spaces.registry import get_space
+from predictor.spaces.table_graphs import nasbench201_executed_ir
 
 
 def test_shapes_and_indices(tiny_graph: Callable[..., GraphIR]) -> None:
