@@ -64,9 +64,9 @@ def arena_bytes(tflite_bytes: bytes) -> int:
             if size >= MAX_ARENA_BYTES:
                 raise UnsupportedModelError(f"TFLite Micro cannot run the model: {exc}") from exc
             size *= 4
-    import tflite
+    from ai_edge_litert.schema_py_generated import Model
 
-    inputs = tflite.Model.GetRootAsModel(tflite_bytes, 0).Subgraphs(0).InputsLength()
+    inputs = Model.GetRootAsModel(tflite_bytes, 0).Subgraphs(0).InputsLength()
     for i in range(inputs):
         detail = interpreter.get_input_details(i)
         interpreter.set_input(np.zeros(detail["shape"], detail["dtype"]), i)

@@ -1,18 +1,19 @@
-"""Serialise a lowered graph as a TFLite flatbuffer (schema code from the ``tflite`` package)."""
+"""Serialise a lowered graph as a TFLite flatbuffer (schema code that ``ai-edge-litert`` ships)."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import flatbuffers
 import numpy as np
-import tflite
-from tflite.ActivationFunctionType import ActivationFunctionType
-from tflite.BuiltinOperator import BuiltinOperator
-from tflite.BuiltinOptions import BuiltinOptions
-from tflite.Padding import Padding
-from tflite.TensorType import TensorType
+from ai_edge_litert import schema_py_generated as tflite
+from ai_edge_litert.schema_py_generated import (
+    ActivationFunctionType,
+    BuiltinOperator,
+    BuiltinOptions,
+    Padding,
+    TensorType,
+)
 
 from device_agents.convert.ir import Graph, Operator, Tensor
 
@@ -38,7 +39,7 @@ def _bytes(b: flatbuffers.Builder, data: bytes) -> int:
 
 
 def _options(b: flatbuffers.Builder, name: str, fields: dict[str, Any]) -> int:
-    module = importlib.import_module(f"tflite.{name}")
+    module = tflite  # one flat module: ``<name>Start``, ``<name>Add<Field>``, ``<name>End``
     vectors = {k: _vector(b, v, "int32") for k, v in fields.items() if isinstance(v, list)}
     getattr(module, f"{name}Start")(b)
     for key, value in fields.items():
