@@ -9,6 +9,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-"$VENV/bin/python" -m pip install -q -e ".[dev,agents,bench]"
+# compat mode puts the checkout on sys.path, so the benchmarks/ package (not in the wheel) is
+# importable by the `perfloop` script too.
+"$VENV/bin/python" -m pip install -q -e ".[dev,agents,bench]" --config-settings editable_mode=compat
 # Headless Chromium for the dashboard's browser test; guarded, never fails set-up (the test skips).
 bash "$(dirname "$0")/install_browser.sh" || true
