@@ -9,8 +9,13 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-# compat mode puts the checkout on sys.path, so the benchmarks/ package (not in the wheel) is
-# importable by the `perfloop` script too.
-"$VENV/bin/python" -m pip install -q -e ".[dev,agents,bench]" --config-settings editable_mode=compat
+"$VENV/bin/python" -m pip install -q -e ".[dev,agents,bench]"
+# The benchmarks/ package is not in the wheel (nor in the editable install's package map): put the
+# checkout on the venv's path so `perfloop bench ...` finds it.
+"$VENV/bin/python" - <<'PY'
+import pathlib, sysconfig
+pth = pathlib.Path(sysconfig.get_paths()["purelib"]) / "perfloop-checkout.pth"
+pth.write_text(str(pathlib.Path.cwd().resolve()) + "\n")
+PY
 # Headless Chromium for the dashboard's browser test; guarded, never fails set-up (the test skips).
 bash "$(dirname "$0")/install_browser.sh" || true
