@@ -278,7 +278,9 @@ class PredictorOut(Row):
     """A predictor version."""
 
     version: str
-    artifact_path: str
+    artifact_path: str | None = Field(
+        default=None, description="Artifact directory on the server (admin tokens only)."
+    )
     metrics: dict[str, Any]
     status: PredictorStatus
     created_at: datetime

@@ -75,6 +75,22 @@ Agent = Annotated[Principal, Depends(require("agent"))]
 Anyone = Annotated[Principal, Depends(require("client", "agent"))]
 
 
+async def require_device_writer(
+    principal: Annotated[Principal, Depends(get_principal)],
+) -> Principal:
+    """Admit agent and admin tokens: a dependency, so a client is refused before its body is read.
+
+    Raises:
+        Forbidden: a client token (it may read devices but not register them).
+    """
+    if principal.scope == "client":
+        raise Forbidden("client tokens may read devices but not register them")
+    return principal
+
+
+DeviceWriter = Annotated[Principal, Depends(require_device_writer)]
+
+
 def check_device_scope(principal: Principal, name: str) -> None:
     """An agent token may only act for its own device.
 

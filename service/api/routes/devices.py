@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from service.api.deps import Anyone, State, check_device_scope, usable_device
+from service.api.deps import Anyone, DeviceWriter, State, check_device_scope, usable_device
 from service.api.responses import errors
-from service.core.errors import Forbidden
 from service.crud import devices as device_crud
 from service.schemas import DeviceIn, DeviceOut
 
@@ -19,10 +18,10 @@ router = APIRouter(prefix="/devices", tags=["devices"])
     status_code=201,
     responses={200: {"model": DeviceOut, "description": "Updated."}},
 )
-def upsert_device(body: DeviceIn, state: State, principal: Anyone, response: Response) -> DeviceOut:
+def upsert_device(
+    body: DeviceIn, state: State, principal: DeviceWriter, response: Response
+) -> DeviceOut:
     """Register a device, or update it (201 created, 200 updated)."""
-    if principal.scope == "client":
-        raise Forbidden("client tokens may read devices but not register them")
     check_device_scope(principal, body.name)
     with state.db.session(write=True) as session:
         device, created = device_crud.upsert(session, body)

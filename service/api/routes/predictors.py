@@ -16,10 +16,14 @@ router = APIRouter(prefix="/predictors", tags=["predictors"])
 
 
 @router.get("", response_model=list[PredictorOut])
-def list_predictors(state: State, _principal: Client) -> list[PredictorOut]:
+def list_predictors(state: State, principal: Client) -> list[PredictorOut]:
     """List predictor versions, newest first."""
     with state.db.session() as session:
-        return [PredictorOut.model_validate(v) for v in predictor_crud.list_versions(session)]
+        rows = [PredictorOut.model_validate(v) for v in predictor_crud.list_versions(session)]
+    if principal.scope == "admin":
+        return rows
+    # a server filesystem path is deployment detail: only admins see it
+    return [row.model_copy(update={"artifact_path": None}) for row in rows]
 
 
 @router.post("/train", response_model=TrainRequestOut, status_code=202)

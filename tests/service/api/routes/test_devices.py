@@ -85,3 +85,11 @@ def test_malformed_json_422(client: TestClient, admin: dict[str, str]) -> None:
     )
     assert r.status_code == 422
     assert "JSON" in r.json()["error"]["message"]
+
+
+def test_client_is_refused_before_its_body_is_validated(
+    client: TestClient, client_auth: dict[str, str]
+) -> None:
+    r = client.post("/api/v1/devices", json={"name": "", "kind": "toaster"}, headers=client_auth)
+    assert r.status_code == 403, r.text
+    assert "may read devices" in r.json()["error"]["message"]

@@ -7,6 +7,7 @@ import time
 from fastapi.testclient import TestClient
 
 from service.core.db import Database
+from service.crud import predictors as predictor_crud
 from service.state import AppState
 from tests.service.factories import make_device, make_measurement, make_model
 
@@ -71,3 +72,14 @@ def test_train_needs_admin_and_valid_body(
     r = client.post("/api/v1/predictors/train", json={"epochs": 3}, headers=admin)
     assert r.status_code == 422 and r.json()["error"]["field"] == "epochs"
     assert client.get("/api/v1/predictors/train/999", headers=admin).status_code == 404
+
+
+def test_artifact_paths_are_shown_to_admins_only(
+    client: TestClient, db: Database, admin: dict[str, str], client_auth: dict[str, str]
+) -> None:
+    with db.session(write=True) as session:
+        predictor_crud.register(session, "v1", "/srv/perfloop/predictors/v1", {})
+    as_client = client.get("/api/v1/predictors", headers=client_auth).json()
+    assert [(v["version"], v["artifact_path"]) for v in as_client] == [("v1", None)]
+    as_admin = client.get("/api/v1/predictors", headers=admin).json()
+    assert [v["artifact_path"] for v in as_admin] == ["/srv/perfloop/predictors/v1"]
