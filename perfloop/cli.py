@@ -90,9 +90,9 @@ def _bench_missing() -> None:
 
 def _register_bench() -> None:
     try:
-        from benchmarks.cli import register as register_benchmarks
+        from benchmarks.commands import register as register_benchmarks
     except ModuleNotFoundError as exc:  # a wheel install: benchmarks ship only in the checkout
-        if exc.name not in ("benchmarks", "benchmarks.cli"):
+        if exc.name not in ("benchmarks", "benchmarks.commands"):
             raise
         extra = {"allow_extra_args": True, "ignore_unknown_options": True}
         app.command("bench", context_settings=extra, add_help_option=False)(_bench_missing)

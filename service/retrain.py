@@ -1,5 +1,7 @@
-"""One retraining round: time-ordered hold-out split, train a candidate, compare, promote.
+"""The one training round: time-ordered hold-out split, train a candidate, compare, promote.
 
+Both ways of training run it: ``perfloop worker`` (automatic rounds and queued requests) and
+``POST /predictors/train`` (a background thread of the API, :mod:`service.training`).
 The newest ``holdout_fraction`` of each device's measurements is held out; the candidate is
 trained on the rest and both the candidate and the active version are scored on the held-out
 rows, each given the device's training measurements as context (as serving does). The candidate
@@ -13,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -48,6 +50,19 @@ class TrainSettings:
     quick: bool
     min_device_samples: int
     init: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedVersion:
+    """What a trainer produced: the version string, the artifact directory and its metrics."""
+
+    version: str
+    artifact_path: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+#: samples, output directory, params (quick, min_device_samples, version, init_from) -> version.
+Trainer = Callable[[Sequence[Sample], Path, dict[str, Any]], TrainedVersion]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +188,7 @@ def _active_predictor(state: AppState) -> tuple[str, Path, Predictor] | None:
     if found is None:
         return None
     try:
-        return found[0], Path(found[1]), load_predictor(Path(found[1]))
+        return found[0], Path(found[1]), state.predictors.load(Path(found[1]))
     except Exception:  # an unloadable active version is replaced by any working candidate
         logger.exception("active predictor %s cannot be loaded", found[0])
         return None
@@ -204,8 +219,47 @@ def train_candidate(
     return fit(), False
 
 
-def run_round(state: AppState, config: RetrainConfig, params: dict[str, Any]) -> RoundResult:
+def default_trainer() -> Trainer:
+    """The trainer behind ``predictor.api.train_predictor`` (what both training paths use).
+
+    It warm-starts from ``params["init_from"]`` (set by :func:`run_round` to the active version's
+    artifact unless the request says ``warm_start: false``), falling back to a cold start when
+    that artifact cannot be used.
+    """
+
+    def trainer(samples: Sequence[Sample], out_dir: Path, params: dict[str, Any]) -> TrainedVersion:
+        init = params.get("init_from")
+        settings = TrainSettings(
+            quick=bool(params.get("quick", False)),
+            min_device_samples=int(params.get("min_device_samples", 20)),
+            init=Path(init) if init else None,
+        )
+        path, warm = train_candidate(samples, out_dir, params.get("version"), settings)
+        version = load_predictor(path).version
+        return TrainedVersion(version, Path(path), {"warm_start_from": init if warm else None})
+
+    return trainer
+
+
+def run_round(
+    state: AppState,
+    config: RetrainConfig,
+    params: dict[str, Any],
+    trainer: Trainer | None = None,
+    *,
+    out_dir: Path | None = None,
+    promote: bool = True,
+) -> RoundResult:
     """Train a candidate on all but the held-out rows, compare with the active one, promote.
+
+    Args:
+        state: the service state (database, graphs, the predictor loader).
+        config: hold-out split and the defaults of ``params``.
+        params: a training request's params (``quick``, ``min_device_samples``, ``version``,
+            ``warm_start``); missing ones come from ``config``.
+        trainer: trains the candidate (default: :func:`default_trainer`).
+        out_dir: the candidate's artifact directory (default: ``artifact_dir / version``).
+        promote: activate the candidate when it is better (False: register it only).
 
     Raises:
         ValueError: no device has enough samples to train on.
@@ -217,28 +271,35 @@ def run_round(state: AppState, config: RetrainConfig, params: dict[str, Any]) ->
     version = str(params.get("version") or f"v{stamp}")
     active = _active_predictor(state)
     warm = bool(params.get("warm_start", config.warm_start)) and active is not None
-    settings = TrainSettings(
-        quick=bool(params.get("quick", config.quick)),
-        min_device_samples=int(params.get("min_device_samples", config.min_device_samples)),
-        init=active[1] if warm and active is not None else None,
-    )
-    path, warmed = train_candidate(train, state.settings.artifact_dir / version, version, settings)
-    per_device = score_per_device(load_predictor(path), train, held, kinds)
+    run_params = {
+        "quick": config.quick,
+        "min_device_samples": config.min_device_samples,
+        **params,
+        "version": version,
+        "init_from": str(active[1]) if warm and active is not None else None,
+    }
+    target = out_dir or state.settings.artifact_dir / version
+    trained = (trainer or default_trainer())(train, target, run_params)
+    candidate = state.predictors.load(trained.artifact_path)
+    per_device = score_per_device(candidate, train, held, kinds)
     active_scores = score_per_device(active[2], train, held, kinds) if active else None
-    promote = better(per_device, active_scores)
+    promoted = promote and better(per_device, active_scores)
+    warmed = trained.metrics.get("warm_start_from") is not None
     metrics: dict[str, Any] = {
+        **trained.metrics,
         "per_device": per_device,
         "active_per_device": active_scores,
         "compared_with": active[0] if active else None,
         "warm_start_from": active[0] if warmed and active is not None else None,
+        "samples": len(samples),
         "train_samples": len(train),
         "holdout_samples": len(held),
         "max_measurement_id": newest,
     }
     with state.db.session(write=True) as session:
-        predictor_crud.register(session, version, str(path), metrics)
-        if promote:
-            predictor_crud.activate(session, version)
+        predictor_crud.register(session, trained.version, str(trained.artifact_path), metrics)
+        if promoted:
+            predictor_crud.activate(session, trained.version)
     state.predictors.invalidate()
-    logger.info("trained %s (%s)", version, "promoted" if promote else "kept as candidate")
-    return RoundResult(version, promote, per_device, active_scores or {})
+    logger.info("trained %s (%s)", trained.version, "promoted" if promoted else "candidate")
+    return RoundResult(trained.version, promoted, per_device, active_scores or {})

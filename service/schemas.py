@@ -290,7 +290,11 @@ class PredictorOut(Row):
 class TrainIn(Strict):
     """Request training of a new predictor version on all measurements."""
 
-    activate: StrictBool = Field(default=False, description="Activate the version once trained.")
+    activate: StrictBool = Field(
+        default=False,
+        description="Activate the version once trained if it beats the active one on the "
+        "held-out newest measurements (the worker's rule).",
+    )
     version: str | None = Field(default=None, min_length=1, max_length=128)
     quick: StrictBool = Field(default=False, description="Tiny model, few epochs (tests, demos).")
     min_device_samples: int = Field(

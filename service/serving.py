@@ -129,6 +129,10 @@ class PredictorHolder:
         """Force a database check on the next call (after an activation in this process)."""
         self._checked_at = float("-inf")
 
+    def load(self, artifact_path: Path) -> Predictor:
+        """Load the artifact at ``artifact_path`` with this process's loader (not cached)."""
+        return self._loader(artifact_path)
+
 
 class GraphStore:
     """GraphIR by model id: LRU in front of the stored IR JSON."""
