@@ -29,7 +29,7 @@ from predictor.api import Sample
 from service.crud import predictors as predictor_crud
 from service.models import Device, Measurement
 from service.planner import PlannerConfig
-from service.retrain import RetrainConfig, load_samples, score_per_device, time_split
+from service.training_round import RetrainConfig, load_samples, score_per_device, time_split
 from service.worker import Worker, WorkerConfig
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from perfloop.stack import Stack, start_agent, start_service
 from service.crud import predictors as predictor_crud
 from service.models import Device, Job
 from service.planner import PlannerConfig, plan
-from service.retrain import RetrainConfig
+from service.training_round import RetrainConfig
 from service.worker import Worker, WorkerConfig
 
 POLL_S = 0.5

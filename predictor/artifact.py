@@ -110,7 +110,7 @@ def load_artifact(path: Path) -> Any:
         FileNotFoundError: no artifact at ``path``.
         IRVersionError: the artifact was built for another IR version.
     """
-    from predictor.service_predictor import EnsemblePredictor
+    from predictor.ensemble_predictor import EnsemblePredictor
 
     ensemble, meta = load_ensemble(Path(path))
     return EnsemblePredictor(ensemble, meta)

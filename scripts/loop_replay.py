@@ -25,8 +25,8 @@ from predictor.api import Predictor, Sample, load_predictor
 from predictor.training.fit import QUICK_SETTINGS, FitSettings
 from predictor.training.from_samples import train_from_samples
 from service.core.config import Settings
-from service.retrain import load_samples, score_per_device, time_split
 from service.state import AppState
+from service.training_round import load_samples, score_per_device, time_split
 
 Scores = dict[str, dict[str, float | int | None]]
 

@@ -85,7 +85,7 @@ def serve(
 
     import uvicorn
 
-    from service.serving import WORKER_ENV_DEFAULTS
+    from service.caches import WORKER_ENV_DEFAULTS
 
     for name, value in WORKER_ENV_DEFAULTS.items():  # before anything imports torch
         os.environ.setdefault(name, value)

@@ -22,13 +22,13 @@ from service.api.routes import (
     predictors,
     reports,
 )
+from service.caches import PredictorLoader
 from service.core.config import Settings, get_settings
 from service.core.errors import Conflict, Unavailable, install_error_handlers
 from service.core.limits import BodySizeLimit
 from service.dashboard import install_dashboard
-from service.serving import PredictorLoader
 from service.state import AppState
-from service.training import Trainer, default_trainer
+from service.train_requests import Trainer, default_trainer
 
 logger = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 from service.batching import PredictionBatcher
 from service.blobstore import BlobStore
+from service.caches import GraphStore, PredictorHolder, PredictorLoader, SampleStore
 from service.core.config import Settings
 from service.core.db import Database
 from service.core.limits import RateLimiter
 from service.crud import tokens as token_crud
 from service.crud.tokens import Principal
 from service.log_writer import PredictionLogWriter
-from service.serving import GraphStore, PredictorHolder, PredictorLoader, SampleStore
 
 
 class TokenCache:

@@ -1,7 +1,8 @@
 """``POST /predictors/train`` in the API process: the request's round in a background thread.
 
-The round itself (hold-out, train, compare, promote) is :func:`service.retrain.run_round`, the
-same one ``perfloop worker`` runs; ``activate`` asks for promotion when the candidate is better.
+The round itself (hold-out, train, compare, promote) is
+:func:`service.training_round.run_round`, the same one ``perfloop worker`` runs; ``activate`` asks
+for promotion when the candidate is better.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from datetime import UTC, datetime
 
 from service.core.locks import exclusive
 from service.crud import predictors as predictor_crud
-from service.retrain import (
+from service.state import AppState
+from service.training_round import (
     RetrainConfig,
     TrainedVersion,
     Trainer,
     default_trainer,
     run_round,
 )
-from service.state import AppState
 
 logger = logging.getLogger(__name__)
 

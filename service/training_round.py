@@ -1,7 +1,7 @@
 """The one training round: time-ordered hold-out split, train a candidate, compare, promote.
 
 Both ways of training run it: ``perfloop worker`` (automatic rounds and queued requests) and
-``POST /predictors/train`` (a background thread of the API, :mod:`service.training`).
+``POST /predictors/train`` (a background thread of the API, :mod:`service.train_requests`).
 The newest ``holdout_fraction`` of each device's measurements is held out; the candidate is
 trained on the rest and both the candidate and the active version are scored on the held-out
 rows, each given the device's training measurements as context (as serving does). The candidate

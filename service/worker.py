@@ -21,14 +21,14 @@ from service.crud import predictors as predictor_crud
 from service.models import Measurement, PredictorVersion, TrainRequest, utcnow
 from service.onboarding import onboard
 from service.planner import PlannerConfig, plan
-from service.retrain import (
+from service.state import AppState
+from service.training_round import (
     RetrainConfig,
     RoundResult,
     held_out_count,
     max_measurement_id,
     run_round,
 )
-from service.state import AppState
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ def worker_command(
     from predictor.api import load_predictor
     from service.core.config import get_settings
     from service.migrate import upgrade_configured_database
-    from service.retrain import RetrainConfig
     from service.state import AppState
+    from service.training_round import RetrainConfig
     from service.worker import Worker, WorkerConfig
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -22,9 +22,9 @@ from torch_geometric.data import Batch, Data
 
 from predictor.api import DeviceContext, Sample
 from predictor.ensemble import Ensemble, inference_workers, set_inference_workers
+from predictor.ensemble_predictor import EnsemblePredictor
 from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
-from predictor.service_predictor import EnsemblePredictor
 from predictor.training.fit import FitSettings, fit_ensemble
 
 

@@ -34,13 +34,13 @@ import psutil
 
 from benchmarks.service.client import ClientJob, run_clients
 from service.blobstore import sha256_hex
+from service.caches import WORKER_ENV_DEFAULTS
 from service.core.db import Database
 from service.crud import models as model_crud
 from service.crud import predictors as predictor_crud
 from service.crud.tokens import create_token
 from service.migrate import upgrade
 from service.models import Device, Measurement
-from service.serving import WORKER_ENV_DEFAULTS
 
 if TYPE_CHECKING:
     from predictor.api import Sample

@@ -18,10 +18,10 @@ from dataclasses import replace
 import numpy as np
 
 from predictor.ensemble import Ensemble
+from predictor.ensemble_predictor import EnsemblePredictor
 from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
 from predictor.models.perf_model import PerfModel
-from predictor.service_predictor import EnsemblePredictor
 from predictor.training.fit import FitSettings, fit_ensemble
 from predictor.training.samples import sample_matrix
 from predictor.training.warm import transfer

@@ -8,9 +8,9 @@ import pytest
 
 from predictor.api import Sample, load_predictor, train_predictor
 from predictor.ensemble import inference_workers, set_inference_workers
+from predictor.ensemble_predictor import EnsemblePredictor
 from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
-from predictor.service_predictor import EnsemblePredictor
 
 
 @pytest.fixture(name="sequential_after")

@@ -8,10 +8,10 @@ import torch
 from torch_geometric.data import Data
 
 from predictor.api import DeviceContext, Sample, load_predictor, train_predictor
+from predictor.ensemble_predictor import EnsemblePredictor
 from predictor.features.featurizer import featurize
 from predictor.fewshot import adapt_and_predict
 from predictor.ir.schema import GraphIR
-from predictor.service_predictor import EnsemblePredictor
 
 
 @pytest.fixture(scope="module")

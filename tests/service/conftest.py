@@ -14,12 +14,12 @@ with warnings.catch_warnings():  # starlette 1.x warns once, at import, that it 
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
     from fastapi.testclient import TestClient
 
+from service.caches import PredictorLoader
 from service.core.config import Settings
 from service.core.db import Database
 from service.crud.tokens import create_token
 from service.main import create_app
-from service.serving import PredictorLoader
-from service.training import Trainer
+from service.train_requests import Trainer
 from tests.service.databases import PostgresDatabases, SqliteDatabases, postgres_admin_url
 
 AGENT_DEVICE = "dev1"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from service.caches import GraphStore, SampleStore
 from service.core.config import Settings
 from service.core.db import Database
 from service.crud import measurements as measurement_crud
 from service.main import create_app
 from service.schemas import MeasurementIn
-from service.serving import GraphStore, SampleStore
 from service.state import AppState
 from tests.service.factories import make_device, make_model, measurement_body
 
@@ -90,7 +90,7 @@ def test_a_job_completed_here_is_used_at_once(
 def test_compose_api_workers_get_the_same_thread_defaults_as_perfloop_serve() -> None:
     from pathlib import Path
 
-    from service.serving import WORKER_ENV_DEFAULTS
+    from service.caches import WORKER_ENV_DEFAULTS
 
     compose = (Path(__file__).parents[2] / "docker-compose.yml").read_text()
     api = compose[compose.index("\n  api:") : compose.index("\n  worker:")]

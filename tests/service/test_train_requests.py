@@ -17,7 +17,7 @@ from service.core.config import Settings
 from service.crud import predictors as predictor_crud
 from service.models import PredictorVersion
 from service.state import AppState
-from service.training import TrainedVersion, default_trainer, run_training
+from service.train_requests import TrainedVersion, default_trainer, run_training
 from service.worker import claim_request
 from tests.service.factories import tiny_graph
 from tests.service.predictors import load_linear, write_artifact

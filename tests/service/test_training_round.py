@@ -10,7 +10,8 @@ from predictor.api import Sample, load_predictor
 from service.core.config import Settings
 from service.crud import predictors as predictor_crud
 from service.models import Device
-from service.retrain import (
+from service.state import AppState
+from service.training_round import (
     RetrainConfig,
     better,
     held_out_count,
@@ -18,7 +19,6 @@ from service.retrain import (
     score_per_device,
     time_split,
 )
-from service.state import AppState
 from tests.service.factories import make_device, make_measurement, make_model, tiny_graph
 from tests.service.predictors import LinearMacsPredictor
 

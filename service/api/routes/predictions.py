@@ -6,8 +6,8 @@ from fastapi import APIRouter, Response
 
 from service.api.deps import Client, State
 from service.api.responses import errors
+from service.predict_batch import predict
 from service.schemas import PredictionsIn, PredictionsOut
-from service.scoring import predict
 
 router = APIRouter(prefix="/predictions", tags=["predictions"])
 
@@ -15,6 +15,6 @@ router = APIRouter(prefix="/predictions", tags=["predictions"])
 @router.post("", response_model=PredictionsOut, responses=errors(404, 409))
 def create_predictions(body: PredictionsIn, state: State, _principal: Client) -> Response:
     """Predict metrics for up to 1,000 models or specs on one device."""
-    # The body is serialized by service.scoring (a Response skips FastAPI's re-validation);
+    # The body is serialized by service.predict_batch (a Response skips FastAPI's re-validation);
     # response_model keeps PredictionsOut in the OpenAPI schema.
     return Response(predict(state, body), media_type="application/json")

@@ -10,7 +10,7 @@ from service.api.deps import Admin, Client, State
 from service.api.responses import errors
 from service.crud import predictors as predictor_crud
 from service.schemas import INT32_MAX, PredictorOut, TrainIn, TrainRequestOut
-from service.training import start_training
+from service.train_requests import start_training
 
 router = APIRouter(prefix="/predictors", tags=["predictors"])
 

@@ -10,9 +10,9 @@ from benchmarks.predictor.throughput import (
     untrained_ensemble,
 )
 from predictor.api import DeviceContext, Sample
+from predictor.ensemble_predictor import EnsemblePredictor
 from predictor.features.featurizer import featurize
 from predictor.ir.schema import GraphIR
-from predictor.service_predictor import EnsemblePredictor
 from predictor.training.fit import FitSettings
 
 

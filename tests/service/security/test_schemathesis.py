@@ -31,11 +31,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from service.caches import PredictorLoader
 from service.core.config import Settings
 from service.core.db import Database
 from service.crud import predictors as predictor_crud
 from service.main import create_app
-from service.serving import PredictorLoader
 from tests.service.factories import make_device, make_job, make_model, tiny_onnx
 from tests.service.predictors import load_linear, write_artifact
 from tests.service.security.test_scopes import POLICY

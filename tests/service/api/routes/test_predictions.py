@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from service.caches import PredictorLoader
 from service.core.db import Database
 from service.crud import predictors as predictor_crud
 from service.models import PredictionLog
 from service.schemas import PredictionsOut
-from service.serving import PredictorLoader
 from tests.service.factories import make_device, make_model, measurement_body
 from tests.service.predictors import load_linear, write_artifact
 
@@ -221,7 +221,7 @@ def test_body_is_a_predictions_out_and_documented(
     client_auth: dict[str, str],
     active: list[tuple[str, int]],
 ) -> None:
-    """The body is serialized by hand (service.scoring); it must still be a PredictionsOut."""
+    """The body is serialized by hand (service.predict_batch); it must still be a PredictionsOut."""
     ids = [mid for mid, _ in active]
     metrics = ["peak_memory_bytes", "latency_ms"]
     r = _predict(client, client_auth, model_ids=ids, metrics=metrics, on_uncertain="measure")
