@@ -12,14 +12,13 @@ import logging
 import os
 from collections.abc import Mapping
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.config import get_settings
 from service.core.db import Database
-from service.crud.tokens import TOKEN_PREFIX, hash_token
+from service.crud.tokens import TOKEN_PREFIX, add_hashed
 from service.migrate import upgrade
-from service.models import Token
+from service.schemas import Scope
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +26,13 @@ ADMIN_VAR = "PERFLOOP_ADMIN_TOKEN"
 AGENT_PREFIX = "PERFLOOP_AGENT_TOKEN_"
 
 
-def tokens_from_env(env: Mapping[str, str]) -> list[tuple[str, str, str | None]]:
+def tokens_from_env(env: Mapping[str, str]) -> list[tuple[str, Scope, str | None]]:
     """``(raw, scope, device)`` for every non-empty token variable of ``env``.
 
     Raises:
         ValueError: a token that does not start with ``plt_`` (names the variable, not the value).
     """
-    found: list[tuple[str, str, str | None]] = []
+    found: list[tuple[str, Scope, str | None]] = []
     for name in sorted(env):
         raw = env[name].strip()
         if not raw:
@@ -50,17 +49,11 @@ def tokens_from_env(env: Mapping[str, str]) -> list[tuple[str, str, str | None]]
     return found
 
 
-def install_tokens(session: Session, tokens: list[tuple[str, str, str | None]]) -> int:
+def install_tokens(session: Session, tokens: list[tuple[str, Scope, str | None]]) -> int:
     """Store the hashes of ``tokens`` that are not stored yet; returns how many were added."""
-    added = 0
-    for raw, scope, device in tokens:
-        digest = hash_token(raw)
-        if session.scalar(select(Token.id).where(Token.token_hash == digest)) is not None:
-            continue
-        session.add(Token(token_hash=digest, scope=scope, device=device, label="bootstrap"))
-        added += 1
-    session.flush()
-    return added
+    return sum(
+        add_hashed(session, raw, scope, device, "bootstrap") for raw, scope, device in tokens
+    )
 
 
 def main() -> None:

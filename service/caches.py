@@ -29,9 +29,9 @@ logger = logging.getLogger(__name__)
 PredictorLoader = Callable[[Path], Predictor]
 
 #: Environment defaults for API worker processes (applied unless already set). One intra-op
-#: thread per worker: workers scale across cores (``--workers``), and on a busy 2-core machine
-#: torch's default of one thread per core made a one-graph predict take 636 ms instead of
-#: 3.9 ms (OpenMP threads waiting on each other while descheduled; docs/BENCHMARKS.md "Service").
+#: thread per worker: workers scale across cores (``--workers``), and on a busy machine torch's
+#: default of one thread per core makes OpenMP threads wait on each other while descheduled,
+#: slowing a one-graph predict by two orders of magnitude (docs/BENCHMARKS.md "Service").
 WORKER_ENV_DEFAULTS: dict[str, str] = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 NO_PREDICTOR = (
     "no active predictor; train one with POST /api/v1/predictors/train (activate: true) or "

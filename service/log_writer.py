@@ -19,7 +19,7 @@ Guarantees:
   ``max_wait_s``, so a served prediction is never left unlogged because the queue was full.
 - A failed write is retried (rows stay queued, in order), backing off up to 5 s between tries.
 
-``flush_interval_s = 0`` writes synchronously in the request, as before (the tests use it).
+``flush_interval_s = 0`` writes synchronously in the request (the tests use it).
 """
 
 from __future__ import annotations

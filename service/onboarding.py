@@ -11,11 +11,9 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import exists, select
-
+from service.crud import devices as device_crud
 from service.crud import jobs as job_crud
 from service.ingest import ingest_onnx
-from service.models import Device, Job, Measurement
 from service.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -27,11 +25,7 @@ REFERENCE_PRIORITY = 100
 def new_devices(state: AppState) -> list[str]:
     """Devices with neither a job nor a measurement."""
     with state.db.session() as session:
-        query = select(Device.name).where(
-            ~exists().where(Job.device == Device.name),
-            ~exists().where(Measurement.device == Device.name),
-        )
-        return list(session.scalars(query.order_by(Device.name)))
+        return device_crud.without_work(session)
 
 
 def reference_models(state: AppState, spaces: Sequence[str] | None) -> list[str]:

@@ -20,12 +20,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, select
-
 from predictor.api import GraphIR, select_measurements
 from service.core.errors import Conflict, Unavailable
+from service.crud import devices as device_crud
 from service.crud import jobs as job_crud
-from service.models import Device, Job, Measurement, Model, PredictionLog
+from service.crud import models as model_crud
 from service.onboarding import store_spec
 from service.state import AppState
 
@@ -76,37 +75,20 @@ def graph_position(graph: GraphIR) -> tuple[float, float]:
 def queued_counts(state: AppState) -> dict[str, int]:
     """Device -> queued jobs (every known device, zero included)."""
     with state.db.session() as session:
-        names = list(session.scalars(select(Device.name)))
-        rows = session.execute(
-            select(Job.device, func.count()).where(Job.status == "queued").group_by(Job.device)
-        ).all()
-    counts = {name: 0 for name in names}
-    counts.update({r[0]: int(r[1]) for r in rows})
-    return counts
+        return job_crud.queued_counts(session)
 
 
 def measured_keys(state: AppState, device: str) -> set[str]:
     """Canonical (space, spec) texts of the models measured or queued on ``device``."""
     with state.db.session() as session:
-        measured = select(Measurement.model_id).where(Measurement.device == device)
-        jobs = select(Job.model_id).where(Job.device == device)
-        rows = session.execute(
-            select(Model.space, Model.spec).where(
-                Model.id.in_(measured.union(jobs).scalar_subquery())
-            )
-        ).all()
+        rows = model_crud.specs_measured_or_queued(session, device)
     return {json.dumps({"space": r[0], "arch": r[1]}, sort_keys=True) for r in rows if r[0]}
 
 
 def logged_specs(state: AppState, device: str, limit: int) -> list[tuple[str, Any]]:
     """The most recent distinct specs clients asked about on ``device``."""
     with state.db.session() as session:
-        rows = session.scalars(
-            select(PredictionLog.spec)
-            .where(PredictionLog.device == device, PredictionLog.spec.is_not(None))
-            .order_by(PredictionLog.id.desc())
-            .limit(limit * 4)
-        ).all()
+        rows = model_crud.recent_logged_specs(session, device, limit * 4)
     out: dict[str, tuple[str, Any]] = {}
     for text in rows:
         if text is not None and text not in out:
@@ -211,7 +193,7 @@ def plan_device(
 def plan(state: AppState, config: PlannerConfig, rng: random.Random) -> dict[str, int]:
     """Top up every device whose queue is below ``config.min_queue``; device -> jobs queued."""
     with state.db.session() as session:
-        kinds = {d.name: d.kind for d in session.scalars(select(Device))}
+        kinds = device_crud.kinds(session)
     out: dict[str, int] = {}
     for device, queued in sorted(queued_counts(state).items()):
         if queued < config.min_queue:

@@ -22,11 +22,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
 from predictor.api import DeviceContext, Predictor, Sample, load_predictor, score, train_predictor
+from service.crud import devices as device_crud
+from service.crud import measurements as measurement_crud
 from service.crud import predictors as predictor_crud
-from service.models import Device, Measurement
 from service.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -78,22 +77,14 @@ class RoundResult:
 def max_measurement_id(state: AppState) -> int:
     """The newest measurement id (0 when there is none)."""
     with state.db.session() as session:
-        return int(session.scalar(select(func.max(Measurement.id))) or 0)
+        return measurement_crud.newest_id(session)
 
 
 def load_samples(state: AppState) -> tuple[list[Sample], dict[str, str]]:
     """Every latency measurement as a sample, oldest first, and device name -> kind."""
     with state.db.session() as session:
-        rows = session.execute(
-            select(
-                Measurement.device,
-                Measurement.model_id,
-                Measurement.latency_median_ms,
-                Measurement.energy_mj,
-                Measurement.peak_memory_bytes,
-            ).order_by(Measurement.id)
-        ).all()
-        kinds = {d.name: d.kind for d in session.scalars(select(Device))}
+        rows = measurement_crud.all_targets(session)
+        kinds = device_crud.kinds(session)
     graphs = state.graphs.graphs(state.db, [r[1] for r in rows])
     samples = [
         Sample(graph=g, device=r[0], latency_ms=r[2], energy_mj=r[3], peak_memory_bytes=r[4])

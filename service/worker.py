@@ -14,11 +14,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
-
 from service.core.locks import exclusive
+from service.crud import measurements as measurement_crud
 from service.crud import predictors as predictor_crud
-from service.models import Measurement, PredictorVersion, TrainRequest, utcnow
+from service.models import utcnow
 from service.onboarding import onboard
 from service.planner import PlannerConfig, plan
 from service.state import AppState
@@ -59,19 +58,7 @@ class StepReport:
 def claim_request(state: AppState) -> tuple[int, dict[str, Any]] | None:
     """Mark the oldest queued training request running and return it (None: none queued)."""
     with state.db.session(write=True) as session:
-        row = session.scalar(
-            select(TrainRequest).where(TrainRequest.status == "queued").order_by(TrainRequest.id)
-        )
-        if row is None:
-            return None
-        claimed = session.execute(
-            update(TrainRequest)
-            .where(TrainRequest.id == row.id, TrainRequest.status == "queued")
-            .values(status="running")
-        )
-        if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        return row.id, dict(row.params)
+        return predictor_crud.claim_oldest_train_request(session)
 
 
 #: The error recorded on a training request whose trainer died while running it.
@@ -90,7 +77,7 @@ def recover_interrupted(state: AppState) -> int:
         How many requests were recovered.
     """
     with state.db.session(write=True) as session:
-        rows = session.scalars(select(TrainRequest).where(TrainRequest.status == "running")).all()
+        rows = predictor_crud.running_train_requests(session)
         for row in rows:
             again = row.error is not None and row.error.startswith(INTERRUPTED)
             logger.warning("training request %s was %s", row.id, INTERRUPTED)
@@ -111,9 +98,7 @@ def auto_request(state: AppState) -> int:
 def last_trained_id(state: AppState) -> int:
     """The newest measurement id any version was trained with (0 when none was)."""
     with state.db.session() as session:
-        versions = session.scalars(select(PredictorVersion)).all()
-        ids = [int(v.metrics.get("max_measurement_id", 0) or 0) for v in versions]
-    return max(ids, default=0)
+        return predictor_crud.newest_trained_measurement_id(session)
 
 
 class Worker:
@@ -139,9 +124,7 @@ class Worker:
     def _trainable(self) -> bool:
         retrain = self.config.retrain
         with self.state.db.session() as session:
-            counts = session.execute(
-                select(func.count()).select_from(Measurement).group_by(Measurement.device)
-            ).scalars()
+            counts = measurement_crud.counts_per_device(session)
             return any(
                 n - held_out_count(n, retrain.holdout_fraction, retrain.min_holdout)
                 >= max(retrain.min_device_samples, self.config.min_samples)

@@ -39,10 +39,8 @@ class FitSettings:
     members: int = 3
     seed: int = 0
     #: Fewest optimizer steps per member: small data sets get more epochs (0: ``epochs`` only).
-    #: 3,000 (200 epochs of 900 graphs): with 30 epochs (450 steps) the FBNet meta-training
-    #: fitted pixel3 with Spearman 0.51 (MACs alone: 0.95); 100 epochs, calibrated heads and
-    #: the linear cost term: 0.96; 200 epochs raised the FBNet validation devices' few-shot
-    #: mean Spearman 0.911 -> 0.935 (NB201's: 0.979 both) (docs/BENCHMARKS.md, Predictor).
+    #: 3,000 is 200 epochs of 900 graphs; fewer steps left FBNet meta-training underfitted
+    #: (the figures are in docs/BENCHMARKS.md, Predictor).
     min_steps: int = 3000
     #: Additive heads get the per-device linear term on graph totals (MACs, bytes, nodes).
     linear_costs: bool = True

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from service.core.errors import NotFound
-from service.models import Device, utcnow
+from service.models import Device, Job, Measurement, utcnow
 from service.schemas import DeviceIn
 
 
@@ -50,3 +50,17 @@ def touch(session: Session, name: str) -> None:
     device = session.get(Device, name)
     if device is not None:
         device.last_seen_at = utcnow()
+
+
+def kinds(session: Session) -> dict[str, str]:
+    """Device name -> kind, for every device."""
+    return {d.name: d.kind for d in session.scalars(select(Device))}
+
+
+def without_work(session: Session) -> list[str]:
+    """Devices with neither a job nor a measurement (new ones), by name."""
+    query = select(Device.name).where(
+        ~exists().where(Job.device == Device.name),
+        ~exists().where(Measurement.device == Device.name),
+    )
+    return list(session.scalars(query.order_by(Device.name)))

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, NotFound, Unprocessable
 from service.crud import measurements
-from service.models import Job, Measurement, utcnow
+from service.models import Device, Job, Measurement, utcnow
 from service.schemas import JobStatus, MeasurementIn
 
 OPEN_STATUSES = ("queued", "leased")
@@ -213,3 +213,13 @@ def fail(
     job.updated_at = utcnow()
     job.status = "queued" if retryable and job.attempts < job.max_attempts else "failed"
     return job
+
+
+def queued_counts(session: Session) -> dict[str, int]:
+    """Device -> queued jobs, for every known device (zero included)."""
+    counts = {name: 0 for name in session.scalars(select(Device.name))}
+    rows = session.execute(
+        select(Job.device, func.count()).where(Job.status == "queued").group_by(Job.device)
+    )
+    counts.update({r[0]: int(r[1]) for r in rows})
+    return counts

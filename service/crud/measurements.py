@@ -170,3 +170,14 @@ def all_targets(
         Measurement.peak_memory_bytes,
     ).order_by(Measurement.id)
     return [(r[0], r[1], r[2], r[3], r[4]) for r in session.execute(query)]
+
+
+def newest_id(session: Session) -> int:
+    """The newest measurement id (0 when there is none)."""
+    return int(session.scalar(select(func.max(Measurement.id))) or 0)
+
+
+def counts_per_device(session: Session) -> list[int]:
+    """How many measurements each device has (one count per device with any)."""
+    query = select(func.count()).select_from(Measurement).group_by(Measurement.device)
+    return [int(n) for n in session.execute(query).scalars()]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from predictor.api import GraphIR
 from service.core.errors import NotFound
-from service.models import Model
+from service.models import Job, Measurement, Model, PredictionLog
 
 
 def get(session: Session, model_id: str, field: str = "model_id") -> Model:
@@ -75,3 +75,24 @@ def ir_json_by_id(session: Session, model_ids: Sequence[str]) -> dict[str, str]:
         rows = session.execute(select(Model.id, Model.ir_json).where(Model.id.in_(chunk)))
         result.update({model_id: ir_json for model_id, ir_json in rows})
     return result
+
+
+def specs_measured_or_queued(session: Session, device: str) -> list[tuple[str | None, Any]]:
+    """(space, spec) of every model measured or queued on ``device``."""
+    measured = select(Measurement.model_id).where(Measurement.device == device)
+    jobs = select(Job.model_id).where(Job.device == device)
+    query = select(Model.space, Model.spec).where(
+        Model.id.in_(measured.union(jobs).scalar_subquery())
+    )
+    return [(r[0], r[1]) for r in session.execute(query)]
+
+
+def recent_logged_specs(session: Session, device: str, rows: int) -> list[str | None]:
+    """Spec texts of the newest ``rows`` prediction-log rows of ``device`` that have one."""
+    query = (
+        select(PredictionLog.spec)
+        .where(PredictionLog.device == device, PredictionLog.spec.is_not(None))
+        .order_by(PredictionLog.id.desc())
+        .limit(rows)
+    )
+    return list(session.scalars(query).all())

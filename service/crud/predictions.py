@@ -1,9 +1,9 @@
 """The prediction log (every served prediction).
 
 A 1,000-model request logs 1,000 rows per metric, so the insert is on the request's critical
-path: PostgreSQL takes them with one ``COPY`` (about 3x faster than an ORM bulk insert) in a
-transaction that does not wait for its WAL flush, SQLite with one driver-level ``executemany``
-(about 2x faster than the ORM path, which builds and type-processes a dict per row).
+path: PostgreSQL takes them with one ``COPY`` (faster than an ORM bulk insert) in a transaction
+that does not wait for its WAL flush, SQLite with one driver-level ``executemany`` (faster than
+the ORM path, which builds and type-processes a dict per row); docs/BENCHMARKS.md, "Service".
 """
 
 from __future__ import annotations

@@ -103,3 +103,35 @@ def claim_train_request(session: Session, request_id: int) -> bool:
         .values(status="running")
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_oldest_train_request(session: Session) -> tuple[int, dict[str, Any]] | None:
+    """Mark the oldest queued training request running and return it (None: none queued).
+
+    The conditional update (queued -> running) is what keeps two trainers off one request.
+    """
+    row = session.scalar(
+        select(TrainRequest).where(TrainRequest.status == "queued").order_by(TrainRequest.id)
+    )
+    if row is None:
+        return None
+    claimed = session.execute(
+        update(TrainRequest)
+        .where(TrainRequest.id == row.id, TrainRequest.status == "queued")
+        .values(status="running")
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return row.id, dict(row.params)
+
+
+def running_train_requests(session: Session) -> Sequence[TrainRequest]:
+    """Training requests in state ``running``."""
+    return session.scalars(select(TrainRequest).where(TrainRequest.status == "running")).all()
+
+
+def newest_trained_measurement_id(session: Session) -> int:
+    """The newest measurement id any version was trained with (0 when none was)."""
+    versions = session.scalars(select(PredictorVersion)).all()
+    ids = [int(v.metrics.get("max_measurement_id", 0) or 0) for v in versions]
+    return max(ids, default=0)

@@ -68,3 +68,13 @@ def revoke(session: Session, token_id: int) -> bool:
         return False
     row.revoked = True
     return True
+
+
+def add_hashed(session: Session, raw: str, scope: Scope, device: str | None, label: str) -> bool:
+    """Store the hash of the given token unless it is stored already; True when added."""
+    digest = hash_token(raw)
+    if session.scalar(select(Token.id).where(Token.token_hash == digest)) is not None:
+        return False
+    session.add(Token(token_hash=digest, scope=scope, device=device, label=label))
+    session.flush()
+    return True
