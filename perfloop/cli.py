@@ -1,6 +1,7 @@
 """The ``perfloop`` console script.
 
-Each package contributes its commands through a ``register(app, bench)`` function; heavy imports
+Each package contributes its commands through a ``register(app)`` function (the benchmarks, when
+present, through ``benchmarks.commands.register(bench)``); heavy imports
 (torch, onnx) happen inside the commands so ``perfloop --help`` stays fast.
 """
 
