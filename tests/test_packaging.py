@@ -25,9 +25,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = {"perfloop", "predictor", "service", "device_agents"}
-SKIP_COPY = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "test-output"
-)
+_SKIP_ANYWHERE = shutil.ignore_patterns("__pycache__", ".*_cache", "*.egg-info")
+#: Top-level entries of a working checkout that a clean clone does not have.
+_SKIP_AT_ROOT = {
+    ".git",
+    ".venv",
+    ".hypothesis",
+    "build",
+    "dist",
+    "data",
+    "perfloop-data",
+    "test-output",
+}
+
+
+def _skip(folder: str, names: list[str]) -> set[str]:
+    skipped = set(_SKIP_ANYWHERE(folder, names))
+    if Path(folder) == ROOT:
+        skipped |= _SKIP_AT_ROOT & set(names)
+    return skipped
+
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +61,7 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel built from a copy of the checkout that also holds a local ``perfloop-data/``."""
     src = tmp_path_factory.mktemp("clone") / "perfloop"
-    shutil.copytree(ROOT, src, ignore=SKIP_COPY)
+    shutil.copytree(ROOT, src, ignore=_skip)
     (src / "perfloop-data" / "predictors" / "v1").mkdir(parents=True)
     (src / "perfloop-data" / "predictors" / "v1" / "info.json").write_text("{}")
     out = tmp_path_factory.mktemp("dist")
