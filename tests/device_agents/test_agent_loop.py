@@ -26,8 +26,8 @@ FAST = MeasurementProtocol(warmup_runs=2, min_runs=10, min_time_s=0.0, max_remea
 HERE = Path(__file__).parent
 # The agent's own commands in a root app (perfloop.cli also loads other packages' commands).
 CLI = (
-    "import typer; from device_agents.cli import register; app = typer.Typer(); b = typer.Typer();"
-    " app.add_typer(b, name='bench'); register(app, b); app()"
+    "import typer; from device_agents.cli import register; app = typer.Typer();"
+    " app.callback()(lambda: None); register(app); app()"
 )
 
 
