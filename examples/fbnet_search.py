@@ -4,7 +4,7 @@
         --device ort-cpu-local --latency-ms 5
 
 Needs only httpx + pydantic (``perfloop.client``); no torch. MACs are estimated here from the
-space manifest (``predictor/spaces/data/fbnet.json``), the way a search job would know its own
+space manifest (``datasets/spaces/fbnet.json``), the way a search job would know its own
 space; latency comes from the service's predictor (mean and 90 % interval). The front printed is the
 Pareto front of (more MACs, lower predicted latency) among candidates under the latency limit.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from importlib import resources
 
 from alembic import command
 from alembic.config import Config
@@ -10,9 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-#: The migration scripts: package data of ``service`` (``service/migrations``), found through
-#: importlib.resources, so an installed wheel migrates outside a checkout.
-SCRIPT_LOCATION = "service:migrations"
+#: The migration scripts: the package ``service.migrations`` (the top-level ``migrations/`` of a
+#: checkout, mapped in pyproject.toml), found through importlib.resources, so an installed wheel
+#: migrates outside a checkout.
+SCRIPT_LOCATION = str(resources.files("service.migrations"))
 
 
 def alembic_config(url: str | None = None) -> Config:

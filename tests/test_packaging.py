@@ -100,6 +100,21 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def test_package_list_names_every_product_package() -> None:
+    """pyproject's explicit list misses no package: a forgotten one would leave the wheel."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in PRODUCT
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    mapped = {name: ROOT / folder for name, folder in config["package-dir"].items()}
+    assert set(config["packages"]) == found | set(mapped)
+    assert all((folder / "__init__.py").exists() for folder in mapped.values())
+
+
 def test_wheel_holds_the_product_and_its_data_only(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.startswith("perfloop-0")}

@@ -12,20 +12,11 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
+from device_agents.errors import UnsupportedModelError
 from device_agents.protocol import MeasurementProtocol
 from device_agents.schemas import DeviceKind, LatencyStats, MeasurementKind
 
-
-class UnsupportedModelError(Exception):
-    """The backend cannot run this model (an unsupported operator, too big for memory, ...).
-
-    The message names the reason (for an operator: its ONNX op type and node name); the agent
-    fails the job with it and goes on with the next one.
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+__all__ = ["Backend", "BackendResult", "UnsupportedModelError", "simulated_latency"]
 
 
 def simulated_latency(latency_ms: float) -> LatencyStats:

@@ -9,8 +9,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from device_agents.backends.base import UnsupportedModelError
 from device_agents.convert.ir import Graph, Operator, Tensor
+from device_agents.errors import UnsupportedModelError
 
 NCHW_TO_NHWC = (0, 2, 3, 1)
 NHWC_TO_NCHW = (0, 3, 1, 2)

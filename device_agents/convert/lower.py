@@ -29,11 +29,11 @@ from collections.abc import Callable
 import onnx
 import onnxruntime as ort
 
-from device_agents.backends.base import UnsupportedModelError
 from device_agents.convert import lower_elementwise as ew
 from device_agents.convert import lower_nn as nn
 from device_agents.convert.context import LoweringContext
 from device_agents.convert.ir import Graph
+from device_agents.errors import UnsupportedModelError
 from device_agents.onnx_inputs import graph_inputs
 
 Lowerer = Callable[[LoweringContext, onnx.NodeProto], None]

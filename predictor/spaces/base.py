@@ -133,5 +133,5 @@ class SearchSpace(ABC):
         return export_onnx(self.build(spec), self.example_input(spec), dynamo=dynamo)
 
     def manifest(self) -> dict[str, Any]:
-        """Human-readable description of the space's choices (``spaces/data/<name>.json``)."""
+        """Human-readable description of the space's choices (``datasets/spaces/<name>.json``)."""
         return {"name": self.name}

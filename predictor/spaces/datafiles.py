@@ -1,4 +1,4 @@
-"""The space data files: ``data/<name>.json`` manifests and reference architectures.
+"""The space data files: ``datasets/spaces/<name>.json`` manifests and reference architectures.
 
 Reference architectures are fixed specs per space that every device measures first; the
 predictor builds a device's hardware descriptor from their latencies. They are chosen to spread
@@ -30,8 +30,9 @@ from predictor.spaces.base import SearchSpace, Spec
 from predictor.spaces.registry import SPACES, get_space
 from predictor.spaces.tokens import position_tokens
 
-#: The manifests and reference file: package data of ``predictor.spaces`` (``data/``).
-DATA_DIR: Traversable = resources.files("predictor.spaces") / "data"
+#: The manifests and reference file: package data of ``predictor.spaces.data`` (the top-level
+#: ``datasets/spaces/`` of a checkout, mapped in pyproject.toml).
+DATA_DIR: Traversable = resources.files("predictor.spaces.data")
 REFERENCE_FILE = "reference_archs.json"
 #: Ten evenly spaced quantiles for the two measured spaces (their references get real latencies).
 TABLE_QUANTILES: tuple[float, ...] = tuple(i / 9 for i in range(10))
