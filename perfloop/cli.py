@@ -95,6 +95,13 @@ def _register_all() -> None:
             raise
     else:
         register_agents(app, bench)
+    try:
+        from benchmarks.novelty_cli import register as register_novelty
+    except ModuleNotFoundError as exc:  # a wheel install: benchmarks ship only in the checkout
+        if exc.name not in ("benchmarks", "benchmarks.novelty_cli"):
+            raise
+    else:
+        register_novelty(bench)
 
 
 _register_all()

@@ -1,0 +1,100 @@
+"""How far a graph is from what a device has measured: the part of the interval data cannot see.
+
+The few-shot head's noise estimate comes from leave-one-out errors on the device's own
+measurements, so it only knows the kinds of networks among them. A network built from op types
+the device never ran (a ViT's LayerNorm / GELU / MatMul on a device that measured CNNs) gets
+the same width as one more CNN, and that is where the large errors are. Two cheap signals, both
+from the per-op-type cost basis (count, GMACs, MB written per op type; :mod:`.features`):
+
+* ``unseen``: the share of the graph's cost in op types that no measured graph contains
+  (the mean of its count, MACs and bytes shares);
+* ``distance``: the Hellinger distance from the graph's op mix (each op type's share of the
+  graph's cost, same three views, averaged) to the nearest measured graph's, in [0, 1]; one
+  matrix product against the measured graphs' square-root mixes.
+
+They widen the log-space standard deviation in quadrature:
+``std² = head std² + (unseen_scale · unseen)² + (distance_scale · distance)²``. The form and the
+scales were chosen on leave-one-family-out validation (``benchmarks/novelty.py``,
+docs/BENCHMARKS.md "Novelty-aware intervals"). Both signals cost one small matrix product per
+batch against the measured graphs' mixes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from predictor.features.featurizer import BASIS_PER_OP
+from predictor.features.vocab import OP_VOCAB
+
+#: Measured graphs compared against per prediction (nearest op mix); the rest are subsampled.
+MAX_REFERENCE_MIXES = 256
+
+
+def op_mix(basis: np.ndarray) -> np.ndarray:
+    """``[N, V, 3]`` share of each op type in each graph's count, MACs and bytes written.
+
+    Args:
+        basis: ``[N, V * 3]`` cost basis in vocabulary order (:func:`cost_basis_from`).
+
+    Raises:
+        ValueError: ``basis`` is not ``V * 3`` columns wide (a column-filtered basis).
+    """
+    width = len(OP_VOCAB) * BASIS_PER_OP
+    if basis.ndim != 2 or basis.shape[1] != width:
+        raise ValueError(f"novelty needs the full cost basis ({width} columns), got {basis.shape}")
+    per_op = basis.reshape(len(basis), len(OP_VOCAB), BASIS_PER_OP)
+    totals = per_op.sum(axis=1, keepdims=True)
+    out: np.ndarray = per_op / np.where(totals > 0, totals, 1.0)
+    return out
+
+
+@dataclass(frozen=True)
+class NoveltySettings:
+    """Scales of the two novelty terms (log-space standard deviation per unit of signal)."""
+
+    unseen_scale: float = 0.0
+    distance_scale: float = 0.0
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any term widens the interval."""
+        return self.unseen_scale > 0 or self.distance_scale > 0
+
+
+@dataclass(frozen=True)
+class Novelty:
+    """What a device has measured, as op types and op mixes (fitted from its measured graphs)."""
+
+    seen_ops: np.ndarray
+    mixes: np.ndarray
+    settings: NoveltySettings
+
+    @staticmethod
+    def fit(basis: np.ndarray, settings: NoveltySettings) -> Novelty:
+        """From the ``[S, V * 3]`` cost basis of the measured graphs."""
+        mix = op_mix(basis)
+        seen = basis.reshape(len(basis), len(OP_VOCAB), BASIS_PER_OP)[:, :, 0].sum(axis=0) > 0
+        if len(mix) > MAX_REFERENCE_MIXES:  # evenly spaced: deterministic, covers the set
+            mix = mix[np.linspace(0, len(mix) - 1, MAX_REFERENCE_MIXES).astype(int)]
+        return Novelty(seen, np.sqrt(mix.reshape(len(mix), -1)), settings)
+
+    def signals(self, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``unseen`` and ``distance`` (both ``[N]``, in [0, 1]) of graphs with this basis."""
+        mix = op_mix(basis)
+        unseen = mix[:, ~self.seen_ops, :].sum(axis=1).mean(axis=1)
+        # Bhattacharyya coefficient of the share vectors, averaged over the three views
+        overlap = np.sqrt(mix.reshape(len(mix), -1)) @ self.mixes.T / BASIS_PER_OP
+        dist: np.ndarray = np.sqrt(np.clip(1.0 - overlap.max(axis=1), 0.0, 1.0))
+        return unseen, dist
+
+    def extra_std(self, basis: np.ndarray) -> np.ndarray:
+        """``[N]`` log-space standard deviation the novelty adds (combined in quadrature)."""
+        if not self.settings.enabled:
+            return np.zeros(len(basis))
+        unseen, dist = self.signals(basis)
+        out: np.ndarray = np.hypot(
+            self.settings.unseen_scale * unseen, self.settings.distance_scale * dist
+        )
+        return out
