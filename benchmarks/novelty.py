@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,22 @@ from predictor.ensemble import Z90, Ensemble
 from predictor.features.featurizer import featurize
 from predictor.fewshot import FewShotConfig, fit_fewshot
 from predictor.ir.schema import GraphIR
-from predictor.novelty import Novelty, NoveltySettings
+from predictor.novelty import NoveltySettings
 
 logger = logging.getLogger(__name__)
 
-FORMS: tuple[str, ...] = ("none", "unseen", "distance", "quadrature", "multiplicative")
-SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0)
+#: Noise of the head: one figure for every graph, or local (the k nearest measured graphs).
+LOCAL_KS: tuple[int, ...] = (3, 5)
+FORMS: tuple[str, ...] = (
+    "none",
+    "unseen",
+    "distance",
+    "quadrature",
+    "multiplicative",
+    *(f"local{k}" for k in LOCAL_KS),
+    *(f"local{k}+quadrature" for k in LOCAL_KS),
+)
+SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
 #: Relative error that counts as "lost" (the issue's > 25 %).
 LOST = 0.25
 THRESHOLDS: tuple[float, ...] = tuple(float(t) for t in np.round(np.arange(0.3, 3.01, 0.05), 2))
@@ -87,6 +97,8 @@ class Fold:
     unseen: np.ndarray
     distance: np.ndarray
     log_y: np.ndarray
+    spread: np.ndarray
+    local: dict[int, np.ndarray]
 
 
 def make_folds(
@@ -112,9 +124,21 @@ def make_folds(
             ]
         )
         test = np.setdiff1d(np.arange(len(y)), sup)
-        head = fit_fewshot(member_log[:, sup], basis[sup], y[sup], FewShotConfig(), log_macs[sup])
+        config = FewShotConfig(local_k=1)
+        head = fit_fewshot(
+            member_log[:, sup], basis[sup], y[sup], config, log_macs[sup], basis[sup]
+        )
         dist = head.predict(member_log[:, test], basis[test], log_macs[test])
-        unseen, distance = Novelty.fit(basis[sup], NoveltySettings(1.0, 1.0)).signals(basis[test])
+        assert head.novelty is not None
+        unseen, distance = head.novelty.signals(basis[test])
+        _, overlap = head.novelty._overlap(basis[test])
+        local = {}
+        for k in LOCAL_KS:
+            nov = replace(head.novelty, settings=NoveltySettings(0.0, 0.0, k))
+            noise = nov.local_noise(overlap)
+            assert noise is not None
+            local[k] = np.maximum(noise, config.noise_floor)
+        spread = np.sqrt(np.maximum(dist.std**2 - head.noise_std**2, 0.0))
         folds.append(
             Fold(
                 held,
@@ -125,6 +149,8 @@ def make_folds(
                 unseen,
                 distance,
                 np.log(y[test]),
+                spread,
+                local,
             )
         )
     return folds
@@ -132,14 +158,18 @@ def make_folds(
 
 def widened(fold: Fold, form: str, a: float, b: float) -> np.ndarray:
     """Log-space std of the fold's rows under ``form`` with scales ``a`` (unseen), ``b``."""
+    std = fold.std
+    if form.startswith("local"):
+        k = int(form.split("+")[0].removeprefix("local"))
+        std = np.sqrt(fold.spread**2 + fold.local[k] ** 2)
     if form == "multiplicative":
-        out: np.ndarray = fold.std * (1.0 + a * fold.unseen + b * fold.distance)
+        out: np.ndarray = std * (1.0 + a * fold.unseen + b * fold.distance)
         return out
-    return np.sqrt(fold.std**2 + (a * fold.unseen) ** 2 + (b * fold.distance) ** 2)
+    return np.sqrt(std**2 + (a * fold.unseen) ** 2 + (b * fold.distance) ** 2)
 
 
 def _grid(form: str) -> list[tuple[float, float]]:
-    if form == "none":
+    if form == "none" or (form.startswith("local") and "+" not in form):
         return [(0.0, 0.0)]
     if form == "unseen":
         return [(a, 0.0) for a in SCALES]

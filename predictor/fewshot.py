@@ -48,17 +48,20 @@ class FewShotConfig:
     noise_scale: float = 1.0
     #: Total MACs (natural units) as one more NNLS column (the ``known+macs`` candidate).
     use_macs: bool = False
-    #: Log-space std per unit of the graph's cost share in op types no measured graph has, and
-    #: per unit of op-mix distance to the nearest measured graph (:mod:`predictor.novelty`).
-    #: Chosen on leave-one-family-out validation (docs/BENCHMARKS.md, "Novelty-aware
-    #: intervals").
-    unseen_scale: float = 0.0
-    distance_scale: float = 0.0
+    #: Novelty-aware interval (:mod:`predictor.novelty`): log-space std per unit of the graph's
+    #: cost share in op types no measured graph has, and per unit of op-mix distance to the
+    #: nearest measured graph; ``local_k`` > 0 makes the head's noise local, the RMS
+    #: leave-one-out error of the ``local_k`` measured graphs nearest in op mix. Chosen
+    #: 2026-12-06 on leave-one-family-out validation over 9 search spaces measured on ort-cpu
+    #: (lowest Gaussian NLL of 9 forms; docs/BENCHMARKS.md, "Novelty-aware intervals").
+    unseen_scale: float = 6.0
+    distance_scale: float = 0.5
+    local_k: int = 3
 
     @property
     def novelty(self) -> NoveltySettings:
         """The two novelty scales."""
-        return NoveltySettings(self.unseen_scale, self.distance_scale)
+        return NoveltySettings(self.unseen_scale, self.distance_scale, self.local_k)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -126,7 +129,7 @@ def _power_law_loo(log_macs: np.ndarray, support: np.ndarray, y: np.ndarray) -> 
     return res
 
 
-def _loo_rmse(
+def _loo_residuals(
     candidate: str,
     member_log: np.ndarray,
     basis: np.ndarray,
@@ -134,14 +137,12 @@ def _loo_rmse(
     support: np.ndarray,
     y: np.ndarray,
     config: FewShotConfig,
-) -> float:
+) -> np.ndarray:
     if candidate == "macs":
-        res = _power_law_loo(log_macs, support, y)
-    else:
-        cfg = _config_for(candidate, config)
-        x0 = design(member_log.mean(axis=0), basis, cfg, log_macs if cfg.use_macs else None)
-        res = loo_log_residuals(x0[support], y, config.ridge)
-    return float(np.sqrt(np.mean(res**2)))
+        return _power_law_loo(log_macs, support, y)
+    cfg = _config_for(candidate, config)
+    x0 = design(member_log.mean(axis=0), basis, cfg, log_macs if cfg.use_macs else None)
+    return loo_log_residuals(x0[support], y, config.ridge)
 
 
 def adapt_and_predict(
@@ -208,10 +209,13 @@ def fit_fewshot(
     support = np.arange(len(y))
     if len(y) < 3:
         part = _nnls_part(member_log, basis, y, config, 1.0)
-        return FewShotHead((part,), DEFAULT_NOISE_STD, novelty)
+        return FewShotHead((part,), DEFAULT_NOISE_STD, novelty, config.noise_floor)
     names = [c for c in CANDIDATES if c not in _NEEDS_MACS or log_macs is not None]
     macs = log_macs if log_macs is not None else np.zeros(0)
-    errors = np.asarray([_loo_rmse(c, member_log, basis, macs, support, y, config) for c in names])
+    residuals = np.stack(
+        [_loo_residuals(c, member_log, basis, macs, support, y, config) for c in names]
+    )
+    errors = np.sqrt(np.mean(residuals**2, axis=1))
     weights = 1.0 / np.maximum(errors, 1e-6) ** 2
     weights /= weights.sum()
     parts: list[_Part] = []
@@ -222,7 +226,11 @@ def fit_fewshot(
             cfg = _config_for(name, config)
             parts.append(_nnls_part(member_log, basis, y, cfg, float(w), log_macs))
     noise = float(np.sqrt(np.sum(weights * errors**2))) * config.noise_scale
-    return FewShotHead(tuple(parts), max(noise, config.noise_floor), novelty)
+    if novelty is not None and config.local_k > 0:
+        # each measured graph's leave-one-out error, candidates weighted as in the average
+        local = np.sqrt(weights @ residuals**2) * config.noise_scale
+        novelty = novelty.with_errors(local, config.local_k)
+    return FewShotHead(tuple(parts), max(noise, config.noise_floor), novelty, config.noise_floor)
 
 
 def _nnls_part(
@@ -272,6 +280,7 @@ class FewShotHead:
     parts: tuple[_Part, ...]
     noise_std: float
     novelty: Novelty | None = None
+    noise_floor: float = 0.02
 
     def predict(
         self,
@@ -294,5 +303,5 @@ class FewShotHead:
             logs += part.weight * part.member_logs(member_log, basis, log_macs)
         noise: float | np.ndarray = self.noise_std
         if self.novelty is not None and novelty_basis is not None:
-            noise = np.hypot(self.noise_std, self.novelty.extra_std(novelty_basis))
+            noise = self.novelty.noise_std(novelty_basis, self.noise_std, self.noise_floor)
         return combine_members(logs, noise)

@@ -21,7 +21,7 @@ batch against the measured graphs' mixes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -56,11 +56,13 @@ class NoveltySettings:
 
     unseen_scale: float = 0.0
     distance_scale: float = 0.0
+    #: Measured graphs (nearest in op mix) whose leave-one-out errors make the local noise.
+    local_k: int = 0
 
     @property
     def enabled(self) -> bool:
-        """Whether any term widens the interval."""
-        return self.unseen_scale > 0 or self.distance_scale > 0
+        """Whether any term changes the interval."""
+        return self.unseen_scale > 0 or self.distance_scale > 0 or self.local_k > 0
 
 
 @dataclass(frozen=True)
@@ -70,29 +72,67 @@ class Novelty:
     seen_ops: np.ndarray
     mixes: np.ndarray
     settings: NoveltySettings
+    #: Leave-one-out log error of each kept measured graph (same rows as ``mixes``), or None.
+    errors: np.ndarray | None = None
+    keep: np.ndarray | None = None
 
     @staticmethod
     def fit(basis: np.ndarray, settings: NoveltySettings) -> Novelty:
         """From the ``[S, V * 3]`` cost basis of the measured graphs."""
         mix = op_mix(basis)
         seen = basis.reshape(len(basis), len(OP_VOCAB), BASIS_PER_OP)[:, :, 0].sum(axis=0) > 0
+        keep = np.arange(len(mix))
         if len(mix) > MAX_REFERENCE_MIXES:  # evenly spaced: deterministic, covers the set
-            mix = mix[np.linspace(0, len(mix) - 1, MAX_REFERENCE_MIXES).astype(int)]
-        return Novelty(seen, np.sqrt(mix.reshape(len(mix), -1)), settings)
+            keep = np.linspace(0, len(mix) - 1, MAX_REFERENCE_MIXES).astype(int)
+        return Novelty(seen, np.sqrt(mix[keep].reshape(len(keep), -1)), settings, None, keep)
+
+    def with_errors(self, errors: np.ndarray, k: int) -> Novelty:
+        """The same with each measured graph's leave-one-out error (all S of them) and k."""
+        kept = errors if self.keep is None else errors[self.keep]
+        settings = replace(self.settings, local_k=k)
+        return replace(self, errors=np.asarray(kept, dtype=float), settings=settings)
+
+    def _overlap(self, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Op mixes of ``basis`` and their Bhattacharyya overlap with the measured ones."""
+        mix = op_mix(basis)
+        overlap = np.sqrt(mix.reshape(len(mix), -1)) @ self.mixes.T / BASIS_PER_OP
+        return mix, overlap
 
     def signals(self, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``unseen`` and ``distance`` (both ``[N]``, in [0, 1]) of graphs with this basis."""
-        mix = op_mix(basis)
+        mix, overlap = self._overlap(basis)
+        return self._signals(mix, overlap)
+
+    def _signals(self, mix: np.ndarray, overlap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         unseen = mix[:, ~self.seen_ops, :].sum(axis=1).mean(axis=1)
         # Bhattacharyya coefficient of the share vectors, averaged over the three views
-        overlap = np.sqrt(mix.reshape(len(mix), -1)) @ self.mixes.T / BASIS_PER_OP
         dist: np.ndarray = np.sqrt(np.clip(1.0 - overlap.max(axis=1), 0.0, 1.0))
         return unseen, dist
 
+    def local_noise(self, overlap: np.ndarray) -> np.ndarray | None:
+        """RMS leave-one-out error of the ``local_k`` nearest measured graphs, per row."""
+        k = min(self.settings.local_k, overlap.shape[1])
+        if self.errors is None or k <= 0:
+            return None
+        near = np.argpartition(-overlap, k - 1, axis=1)[:, :k]
+        out: np.ndarray = np.sqrt(np.mean(self.errors[near] ** 2, axis=1))
+        return out
+
+    def noise_std(self, basis: np.ndarray, head_noise: float, floor: float) -> np.ndarray:
+        """``[N]`` log-space noise: the head's (local when fitted so) plus the novelty terms."""
+        mix, overlap = self._overlap(basis)
+        local = self.local_noise(overlap)
+        base = np.full(len(mix), head_noise) if local is None else np.maximum(local, floor)
+        unseen, dist = self._signals(mix, overlap)
+        out: np.ndarray = np.sqrt(
+            base**2
+            + (self.settings.unseen_scale * unseen) ** 2
+            + (self.settings.distance_scale * dist) ** 2
+        )
+        return out
+
     def extra_std(self, basis: np.ndarray) -> np.ndarray:
-        """``[N]`` log-space standard deviation the novelty adds (combined in quadrature)."""
-        if not self.settings.enabled:
-            return np.zeros(len(basis))
+        """``[N]`` log-space standard deviation the two novelty terms add (in quadrature)."""
         unseen, dist = self.signals(basis)
         out: np.ndarray = np.hypot(
             self.settings.unseen_scale * unseen, self.settings.distance_scale * dist
