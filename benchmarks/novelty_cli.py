@@ -99,6 +99,39 @@ def register(bench: typer.Typer) -> None:
             json_out.write_text(json.dumps(result, indent=2, sort_keys=True))
             typer.echo(f"wrote {json_out}")
 
+    @bench.command("novelty-infamily")
+    def novelty_infamily(
+        artifact: Path = typer.Option(
+            Path("novelty-artifact"), "--artifact", help="Artifact dir (trained here if absent)."
+        ),
+        space: str = typer.Option("nasbench201", "--space", help="nasbench201 or fbnet."),
+        json_out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
+    ) -> None:
+        """Few-shot coverage on the published NB201/FBNet devices, with and without novelty."""
+        import torch
+
+        from benchmarks.novelty_artifact import train_artifact
+        from benchmarks.novelty_infamily import in_family
+        from predictor.artifact import load_ensemble
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        torch.set_num_threads(1)
+        if space not in ("nasbench201", "fbnet"):
+            raise typer.BadParameter(f"space {space!r}; choose nasbench201 or fbnet")
+        start = time.perf_counter()
+        if not (artifact / "metadata.json").exists():
+            train_artifact(artifact)
+        ensemble, _ = load_ensemble(artifact)
+        result: dict[str, Any] = {"space": space, "load_avg_start": os.getloadavg()}
+        result["runs"] = in_family(ensemble, space)
+        result.update(wall_s=time.perf_counter() - start, load_avg_end=os.getloadavg())
+        for key, run in result["runs"].items():
+            typer.echo(f"{key}: {json.dumps(run['mean'])}")
+        if json_out is not None:
+            json_out.parent.mkdir(parents=True, exist_ok=True)
+            json_out.write_text(json.dumps(result, indent=2, sort_keys=True))
+            typer.echo(f"wrote {json_out}")
+
     @bench.command("novelty-corpus")
     def novelty_corpus(
         out: Path = typer.Option(..., "--out", help="Corpus file to append to (.jsonl.gz)."),

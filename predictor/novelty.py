@@ -12,11 +12,14 @@ from the per-op-type cost basis (count, GMACs, MB written per op type; :mod:`.fe
   graph's cost, same three views, averaged) to the nearest measured graph's, in [0, 1]; one
   matrix product against the measured graphs' square-root mixes.
 
-They widen the log-space standard deviation in quadrature:
-``std² = head std² + (unseen_scale · unseen)² + (distance_scale · distance)²``. The form and the
-scales were chosen on leave-one-family-out validation (``benchmarks/novelty.py``,
-docs/BENCHMARKS.md "Novelty-aware intervals"). Both signals cost one small matrix product per
-batch against the measured graphs' mixes.
+The head's own noise is made local as well: each measured graph's leave-one-out log error is
+kept, and a prediction's noise is the RMS error of the ``local_k`` measured graphs nearest in op
+mix (a device whose CNNs fit well and whose RNNs do not gets narrow CNN and wide RNN intervals).
+All combine in quadrature:
+``std² = member spread² + local noise² + (unseen_scale · unseen)² + (distance_scale · distance)²``.
+The form and the scales were chosen on leave-one-family-out validation
+(``benchmarks/novelty.py``, docs/BENCHMARKS.md "Novelty-aware intervals"). Everything costs one
+small matrix product per batch against the measured graphs' mixes.
 """
 
 from __future__ import annotations
