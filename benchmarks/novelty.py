@@ -32,8 +32,8 @@ from predictor.novelty import NoveltySettings
 
 logger = logging.getLogger(__name__)
 
-#: Noise of the head: one figure for every graph, or local (the k nearest measured graphs).
-LOCAL_KS: tuple[int, ...] = (3, 5)
+#: Noise of the head: one figure for every graph, or local (kernel over op-mix distance).
+LOCAL_KS: tuple[float, ...] = (0.1, 0.2)
 FORMS: tuple[str, ...] = (
     "none",
     "unseen",
@@ -98,7 +98,7 @@ class Fold:
     distance: np.ndarray
     log_y: np.ndarray
     spread: np.ndarray
-    local: dict[int, np.ndarray]
+    local: dict[float, np.ndarray]
 
 
 def make_folds(
@@ -124,7 +124,7 @@ def make_folds(
             ]
         )
         test = np.setdiff1d(np.arange(len(y)), sup)
-        config = FewShotConfig(local_k=1)
+        config = FewShotConfig(local_bandwidth=1.0)
         head = fit_fewshot(
             member_log[:, sup], basis[sup], y[sup], config, log_macs[sup], basis[sup]
         )
@@ -160,7 +160,7 @@ def widened(fold: Fold, form: str, a: float, b: float) -> np.ndarray:
     """Log-space std of the fold's rows under ``form`` with scales ``a`` (unseen), ``b``."""
     std = fold.std
     if form.startswith("local"):
-        k = int(form.split("+")[0].removeprefix("local"))
+        k = float(form.split("+")[0].removeprefix("local"))
         std = np.sqrt(fold.spread**2 + fold.local[k] ** 2)
     if form == "multiplicative":
         out: np.ndarray = std * (1.0 + a * fold.unseen + b * fold.distance)

@@ -37,7 +37,9 @@ def in_family(ensemble: Ensemble, space: str) -> dict[str, Any]:
     split = PUBLISHED_SPLITS[space].restricted_to(table.devices)
     configs = {
         "novelty": FewShotConfig(),
-        "no_novelty": replace(FewShotConfig(), unseen_scale=0.0, distance_scale=0.0, local_k=0),
+        "no_novelty": replace(
+            FewShotConfig(), unseen_scale=0.0, distance_scale=0.0, local_bandwidth=0.0
+        ),
     }
     out: dict[str, Any] = {}
     for split_name in SPLITS:

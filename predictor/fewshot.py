@@ -50,18 +50,20 @@ class FewShotConfig:
     use_macs: bool = False
     #: Novelty-aware interval (:mod:`predictor.novelty`): log-space std per unit of the graph's
     #: cost share in op types no measured graph has, and per unit of op-mix distance to the
-    #: nearest measured graph; ``local_k`` > 0 makes the head's noise local, the RMS
-    #: leave-one-out error of the ``local_k`` measured graphs nearest in op mix. Chosen
-    #: 2026-12-06 on leave-one-family-out validation over 9 search spaces measured on ort-cpu
-    #: (lowest Gaussian NLL of 9 forms; docs/BENCHMARKS.md, "Novelty-aware intervals").
+    #: nearest measured graph; ``local_bandwidth`` > 0 makes the head's noise local, the
+    #: RMS leave-one-out error of the measured graphs weighted by op-mix distance. Chosen
+    #: 2026-12-06 by the lowest Gaussian NLL on leave-one-family-out validation over 9 search
+    #: spaces measured on ort-cpu (docs/BENCHMARKS.md, "Novelty-aware intervals"): with the
+    #: local noise the distance term no longer helps (scale 0; it stays in the product so a
+    #: device whose data calls for it can set it).
     unseen_scale: float = 6.0
-    distance_scale: float = 0.5
-    local_k: int = 3
+    distance_scale: float = 0.0
+    local_bandwidth: float = 0.1
 
     @property
     def novelty(self) -> NoveltySettings:
         """The two novelty scales."""
-        return NoveltySettings(self.unseen_scale, self.distance_scale, self.local_k)
+        return NoveltySettings(self.unseen_scale, self.distance_scale, self.local_bandwidth)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -226,10 +228,9 @@ def fit_fewshot(
             cfg = _config_for(name, config)
             parts.append(_nnls_part(member_log, basis, y, cfg, float(w), log_macs))
     noise = float(np.sqrt(np.sum(weights * errors**2))) * config.noise_scale
-    if novelty is not None and config.local_k > 0:
+    if novelty is not None and config.local_bandwidth > 0:
         # each measured graph's leave-one-out error, candidates weighted as in the average
-        local = np.sqrt(weights @ residuals**2) * config.noise_scale
-        novelty = novelty.with_errors(local, config.local_k)
+        novelty = novelty.with_errors(np.sqrt(weights @ residuals**2) * config.noise_scale)
     return FewShotHead(tuple(parts), max(noise, config.noise_floor), novelty, config.noise_floor)
 
 

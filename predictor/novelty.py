@@ -13,9 +13,10 @@ from the per-op-type cost basis (count, GMACs, MB written per op type; :mod:`.fe
   matrix product against the measured graphs' square-root mixes.
 
 The head's own noise is made local as well: each measured graph's leave-one-out log error is
-kept, and a prediction's noise is the RMS error of the ``local_k`` measured graphs nearest in op
-mix (a device whose CNNs fit well and whose RNNs do not gets narrow CNN and wide RNN intervals).
-All combine in quadrature:
+kept, and a prediction's noise is their RMS weighted by a Gaussian kernel of the op-mix distance
+(a device whose CNNs fit well and whose RNNs do not gets narrow CNN and wide RNN intervals; on a
+device that measured one family every weight is about equal and the noise is the head's single
+figure). All combine in quadrature:
 ``std² = member spread² + local noise² + (unseen_scale · unseen)² + (distance_scale · distance)²``.
 The form and the scales were chosen on leave-one-family-out validation
 (``benchmarks/novelty.py``, docs/BENCHMARKS.md "Novelty-aware intervals"). Everything costs one
@@ -59,13 +60,14 @@ class NoveltySettings:
 
     unseen_scale: float = 0.0
     distance_scale: float = 0.0
-    #: Measured graphs (nearest in op mix) whose leave-one-out errors make the local noise.
-    local_k: int = 0
+    #: Op-mix distance over which the measured graphs' leave-one-out errors are averaged into
+    #: the local noise (Gaussian kernel width; 0: one noise figure for every graph).
+    local_bandwidth: float = 0.0
 
     @property
     def enabled(self) -> bool:
         """Whether any term changes the interval."""
-        return self.unseen_scale > 0 or self.distance_scale > 0 or self.local_k > 0
+        return self.unseen_scale > 0 or self.distance_scale > 0 or self.local_bandwidth > 0
 
 
 @dataclass(frozen=True)
@@ -89,17 +91,18 @@ class Novelty:
             keep = np.linspace(0, len(mix) - 1, MAX_REFERENCE_MIXES).astype(int)
         return Novelty(seen, np.sqrt(mix[keep].reshape(len(keep), -1)), settings, None, keep)
 
-    def with_errors(self, errors: np.ndarray, k: int) -> Novelty:
-        """The same with each measured graph's leave-one-out error (all S of them) and k."""
+    def with_errors(self, errors: np.ndarray) -> Novelty:
+        """The same with each measured graph's leave-one-out log error (all S of them)."""
         kept = errors if self.keep is None else errors[self.keep]
-        settings = replace(self.settings, local_k=k)
-        return replace(self, errors=np.asarray(kept, dtype=float), settings=settings)
+        return replace(self, errors=np.asarray(kept, dtype=float))
 
     def _overlap(self, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Op mixes of ``basis`` and their Bhattacharyya overlap with the measured ones."""
         mix = op_mix(basis)
         overlap = np.sqrt(mix.reshape(len(mix), -1)) @ self.mixes.T / BASIS_PER_OP
-        return mix, overlap
+        # rounded: BLAS blocks differently by batch size, and a graph's interval must not
+        # depend on which batch it came in (last-bit differences otherwise)
+        return mix, np.round(overlap, 12)
 
     def signals(self, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``unseen`` and ``distance`` (both ``[N]``, in [0, 1]) of graphs with this basis."""
@@ -113,12 +116,17 @@ class Novelty:
         return unseen, dist
 
     def local_noise(self, overlap: np.ndarray) -> np.ndarray | None:
-        """RMS leave-one-out error of the ``local_k`` nearest measured graphs, per row."""
-        k = min(self.settings.local_k, overlap.shape[1])
-        if self.errors is None or k <= 0:
+        """Kernel-weighted RMS leave-one-out error of the measured graphs, per row.
+
+        Weights ``exp(-(d / bandwidth)²)`` of the op-mix distance ``d``, relative to the nearest
+        measured graph's, so a graph far from all of them still averages its nearest ones.
+        """
+        width = self.settings.local_bandwidth
+        if self.errors is None or width <= 0:
             return None
-        near = np.argpartition(-overlap, k - 1, axis=1)[:, :k]
-        out: np.ndarray = np.sqrt(np.mean(self.errors[near] ** 2, axis=1))
+        dist2 = np.clip(1.0 - overlap, 0.0, 1.0)  # squared Hellinger distance
+        weights = np.exp(-(dist2 - dist2.min(axis=1, keepdims=True)) / width**2)
+        out: np.ndarray = np.sqrt(weights @ self.errors**2 / weights.sum(axis=1))
         return out
 
     def noise_std(self, basis: np.ndarray, head_noise: float, floor: float) -> np.ndarray:

@@ -225,7 +225,7 @@ class CompleteOut(BaseModel):
 #: (``on_uncertain: measure`` queues a job; the planner measures these first). Chosen on
 #: leave-one-family-out validation of the novelty-aware intervals (docs/BENCHMARKS.md,
 #: "Novelty-aware intervals"); it was 0.5.
-DEFAULT_UNCERTAINTY_THRESHOLD = 0.9
+DEFAULT_UNCERTAINTY_THRESHOLD = 1.2
 
 
 class SpecIn(Strict):
