@@ -105,7 +105,7 @@ class Client:
         model_ids: Sequence[str],
         metrics: Sequence[Metric] = ("latency_ms",),
         on_uncertain: Literal["ignore", "measure"] = "ignore",
-        threshold: float = 0.5,
+        threshold: float = 1.2,
     ) -> Predictions:
         """Predict uploaded models on ``device``; with ``on_uncertain="measure"`` models whose
         relative interval width exceeds ``threshold`` get a measurement job (``job_id``)."""
@@ -124,7 +124,7 @@ class Client:
         specs: Sequence[tuple[str, Any]],
         metrics: Sequence[Metric] = ("latency_ms",),
         on_uncertain: Literal["ignore", "measure"] = "ignore",
-        threshold: float = 0.5,
+        threshold: float = 1.2,
     ) -> Predictions:
         """Predict search-space specs ``(space, arch)`` on ``device`` (no ONNX export needed)."""
         body = {

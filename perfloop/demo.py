@@ -52,7 +52,7 @@ class DemoConfig:
     retrain_every: int = 25
     min_device_samples: int = 15
     doubt_specs: int = 2
-    threshold: float = 0.5
+    threshold: float = 1.2
     seed: int = 0
 
 

@@ -138,7 +138,8 @@ class EnsemblePredictor:
         if trained and measured:
             head = self._fewshot_head(device.name, metric, measured)
             member_log = self.ensemble.log_predict(data, metric)
-            dist = head.predict(member_log, _basis(data), _log_macs(graphs))
+            basis = _basis(data)
+            dist = head.predict(member_log, basis, _log_macs(graphs), basis)
             return dist, len(measured) < MIN_CONFIDENT_SAMPLES
         if trained:
             logs = self.ensemble.log_predict(data, metric)
@@ -165,12 +166,14 @@ class EnsemblePredictor:
                 self._heads.move_to_end(key)
                 return head
         support = self._featurize([g for g, _ in measured])
+        basis = _basis(support)
         head = fit_fewshot(
             self.ensemble.log_predict(support, metric),
-            _basis(support),
+            basis,
             np.asarray([v for _, v in measured]),
             self.fewshot,
             _log_macs([g for g, _ in measured]),
+            novelty_basis=basis,
         )
         with self._heads_lock:
             self._heads[key] = head

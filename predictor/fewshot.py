@@ -24,6 +24,7 @@ import numpy as np
 
 from predictor.ensemble import LogGaussian, combine_members
 from predictor.models.adapt import NNLSHead, fit_nnls_head, loo_log_residuals
+from predictor.novelty import Novelty, NoveltySettings
 
 #: Log-space noise assumed when there are too few samples for a leave-one-out estimate.
 DEFAULT_NOISE_STD = 0.25
@@ -47,6 +48,22 @@ class FewShotConfig:
     noise_scale: float = 1.0
     #: Total MACs (natural units) as one more NNLS column (the ``known+macs`` candidate).
     use_macs: bool = False
+    #: Novelty-aware interval (:mod:`predictor.novelty`): log-space std per unit of the graph's
+    #: cost share in op types no measured graph has, and per unit of op-mix distance to the
+    #: nearest measured graph; ``local_bandwidth`` > 0 makes the head's noise local, the
+    #: RMS leave-one-out error of the measured graphs weighted by op-mix distance. Chosen
+    #: 2026-12-06 by the lowest Gaussian NLL on leave-one-family-out validation over 9 search
+    #: spaces measured on ort-cpu (docs/BENCHMARKS.md, "Novelty-aware intervals"): with the
+    #: local noise the distance term no longer helps (scale 0; it stays in the product so a
+    #: device whose data calls for it can set it).
+    unseen_scale: float = 6.0
+    distance_scale: float = 0.0
+    local_bandwidth: float = 0.1
+
+    @property
+    def novelty(self) -> NoveltySettings:
+        """The two novelty scales."""
+        return NoveltySettings(self.unseen_scale, self.distance_scale, self.local_bandwidth)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready dict."""
@@ -114,7 +131,7 @@ def _power_law_loo(log_macs: np.ndarray, support: np.ndarray, y: np.ndarray) -> 
     return res
 
 
-def _loo_rmse(
+def _loo_residuals(
     candidate: str,
     member_log: np.ndarray,
     basis: np.ndarray,
@@ -122,14 +139,12 @@ def _loo_rmse(
     support: np.ndarray,
     y: np.ndarray,
     config: FewShotConfig,
-) -> float:
+) -> np.ndarray:
     if candidate == "macs":
-        res = _power_law_loo(log_macs, support, y)
-    else:
-        cfg = _config_for(candidate, config)
-        x0 = design(member_log.mean(axis=0), basis, cfg, log_macs if cfg.use_macs else None)
-        res = loo_log_residuals(x0[support], y, config.ridge)
-    return float(np.sqrt(np.mean(res**2)))
+        return _power_law_loo(log_macs, support, y)
+    cfg = _config_for(candidate, config)
+    x0 = design(member_log.mean(axis=0), basis, cfg, log_macs if cfg.use_macs else None)
+    return loo_log_residuals(x0[support], y, config.ridge)
 
 
 def adapt_and_predict(
@@ -139,6 +154,7 @@ def adapt_and_predict(
     y_support: np.ndarray,
     config: FewShotConfig,
     log_macs: np.ndarray | None = None,
+    novelty_basis: np.ndarray | None = None,
 ) -> LogGaussian:
     """Fit every candidate head, average them by leave-one-out error, predict all rows.
 
@@ -149,6 +165,7 @@ def adapt_and_predict(
         y_support: their measured values (natural units, > 0).
         config: column choice (the ``known+basis`` candidate's) and penalty.
         log_macs: ``[N]`` log total MACs; enables the power-law candidate.
+        novelty_basis: ``[N, V * 3]`` full cost basis; enables the novelty widening.
 
     Raises:
         ValueError: no support sample or a non-positive measurement.
@@ -159,8 +176,9 @@ def adapt_and_predict(
         y_support,
         config,
         None if log_macs is None else log_macs[support],
+        None if novelty_basis is None else novelty_basis[support],
     )
-    return head.predict(member_log, basis, log_macs)
+    return head.predict(member_log, basis, log_macs, novelty_basis)
 
 
 def fit_fewshot(
@@ -169,6 +187,7 @@ def fit_fewshot(
     y: np.ndarray,
     config: FewShotConfig,
     log_macs: np.ndarray | None = None,
+    novelty_basis: np.ndarray | None = None,
 ) -> FewShotHead:
     """Fit the few-shot head on a device's measured graphs only (reusable for any graphs).
 
@@ -178,19 +197,27 @@ def fit_fewshot(
         y: ``[S]`` their measured values (natural units, > 0).
         config: column choice (the ``known+basis`` candidate's) and penalty.
         log_macs: ``[S]`` log total MACs; enables the power-law candidate.
+        novelty_basis: ``[S, V * 3]`` full cost basis of the measured graphs; enables the
+            novelty widening (:mod:`predictor.novelty`) when the config's scales are set.
 
     Raises:
         ValueError: no support sample or a non-positive measurement.
     """
     if len(y) == 0 or np.any(y <= 0):
         raise ValueError("few-shot adaptation needs at least one positive measurement")
+    novelty = None
+    if novelty_basis is not None and config.novelty.enabled:
+        novelty = Novelty.fit(novelty_basis, config.novelty)
     support = np.arange(len(y))
     if len(y) < 3:
         part = _nnls_part(member_log, basis, y, config, 1.0)
-        return FewShotHead((part,), DEFAULT_NOISE_STD)
+        return FewShotHead((part,), DEFAULT_NOISE_STD, novelty, config.noise_floor)
     names = [c for c in CANDIDATES if c not in _NEEDS_MACS or log_macs is not None]
     macs = log_macs if log_macs is not None else np.zeros(0)
-    errors = np.asarray([_loo_rmse(c, member_log, basis, macs, support, y, config) for c in names])
+    residuals = np.stack(
+        [_loo_residuals(c, member_log, basis, macs, support, y, config) for c in names]
+    )
+    errors = np.sqrt(np.mean(residuals**2, axis=1))
     weights = 1.0 / np.maximum(errors, 1e-6) ** 2
     weights /= weights.sum()
     parts: list[_Part] = []
@@ -201,7 +228,10 @@ def fit_fewshot(
             cfg = _config_for(name, config)
             parts.append(_nnls_part(member_log, basis, y, cfg, float(w), log_macs))
     noise = float(np.sqrt(np.sum(weights * errors**2))) * config.noise_scale
-    return FewShotHead(tuple(parts), max(noise, config.noise_floor))
+    if novelty is not None and config.local_bandwidth > 0:
+        # each measured graph's leave-one-out error, candidates weighted as in the average
+        novelty = novelty.with_errors(np.sqrt(weights @ residuals**2) * config.noise_scale)
+    return FewShotHead(tuple(parts), max(noise, config.noise_floor), novelty, config.noise_floor)
 
 
 def _nnls_part(
@@ -250,9 +280,15 @@ class FewShotHead:
 
     parts: tuple[_Part, ...]
     noise_std: float
+    novelty: Novelty | None = None
+    noise_floor: float = 0.02
 
     def predict(
-        self, member_log: np.ndarray, basis: np.ndarray, log_macs: np.ndarray | None = None
+        self,
+        member_log: np.ndarray,
+        basis: np.ndarray,
+        log_macs: np.ndarray | None = None,
+        novelty_basis: np.ndarray | None = None,
     ) -> LogGaussian:
         """Predictive distribution of N graphs from their ``[M, N, D]`` member predictions.
 
@@ -260,8 +296,13 @@ class FewShotHead:
             member_log: ``[M, N, D]`` member log predictions for the known devices.
             basis: ``[N, B]`` cost basis of the same graphs.
             log_macs: ``[N]`` log total MACs (required when the power law took part).
+            novelty_basis: ``[N, V * 3]`` full cost basis; widens the interval of graphs
+                unlike the measured ones (when the head was fitted with one).
         """
         logs = np.zeros(member_log.shape[:2])
         for part in self.parts:
             logs += part.weight * part.member_logs(member_log, basis, log_macs)
-        return combine_members(logs, self.noise_std)
+        noise: float | np.ndarray = self.noise_std
+        if self.novelty is not None and novelty_basis is not None:
+            noise = self.novelty.noise_std(novelty_basis, self.noise_std, self.noise_floor)
+        return combine_members(logs, noise)

@@ -8,6 +8,13 @@ found it ahead of random selection where a device's model is trained from its ow
 while picks driven by the predicted interval width lost to random (docs/BENCHMARKS.md, "Active
 learning"). ``uncertain`` keeps the earlier rule: the active predictor's relative 90 % interval
 width times the distance (log MACs, log params) to what is measured or picked.
+
+Both rules first keep only the candidates the active predictor doubts (relative 90 % interval
+width above ``doubt_threshold``, the API's default ``uncertainty_threshold``) when there are any:
+the novelty-aware intervals (:mod:`predictor.novelty`) are wide on networks unlike anything the
+device measured and narrow on the rest, so the queue goes to what the predictor gets wrong
+(docs/BENCHMARKS.md, "Novelty-aware intervals"). With nothing doubtful, or no predictor, every
+candidate stays.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from service.crud import devices as device_crud
 from service.crud import jobs as job_crud
 from service.crud import models as model_crud
 from service.onboarding import store_spec
+from service.schemas import DEFAULT_UNCERTAINTY_THRESHOLD
 from service.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -46,6 +54,8 @@ class PlannerConfig:
     pool_per_space: int = 32
     log_candidates: int = 64
     strategy: PlanStrategy = "coverage"
+    #: Relative width above which a candidate counts as doubtful (0: no filtering).
+    doubt_threshold: float = DEFAULT_UNCERTAINTY_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,13 +162,34 @@ def pick(
     return chosen
 
 
+def doubtful(widths: Sequence[float], threshold: float) -> list[int]:
+    """Indices of the widths above ``threshold``; all of them when none is (or no threshold)."""
+    above = [i for i, w in enumerate(widths) if w > threshold]
+    return above if above and threshold > 0 else list(range(len(widths)))
+
+
+def widths_or_none(
+    state: AppState, device: str, kind: str, cands: Sequence[Candidate]
+) -> list[float] | None:
+    """:func:`uncertainty` of the candidates, or None without a usable predictor."""
+    try:
+        return uncertainty(state, device, kind, [c.graph for c in cands])
+    except (Conflict, Unavailable):
+        return None
+
+
 def pick_uncertain(
-    state: AppState, device: str, kind: str, cands: Sequence[Candidate], k: int
+    state: AppState,
+    device: str,
+    kind: str,
+    cands: Sequence[Candidate],
+    k: int,
+    widths: Sequence[float] | None = None,
 ) -> list[Candidate]:
     """The ``uncertain`` rule: interval width x (1 + distance); distance alone if no predictor."""
-    try:
-        widths = uncertainty(state, device, kind, [c.graph for c in cands])
-    except (Conflict, Unavailable):  # no usable predictor yet: diversity alone decides
+    if widths is None:
+        widths = widths_or_none(state, device, kind, cands)
+    if widths is None:  # no usable predictor yet: diversity alone decides
         widths = [1.0] * len(cands)
     context = state.samples.context(state.db, device, kind)
     anchors = [graph_position(s.graph) for s in context.samples]
@@ -172,13 +203,17 @@ def plan_device(
     cands = candidates(state, device, config, rng)
     if not cands:
         return 0
+    widths = widths_or_none(state, device, kind, cands)
+    if widths is not None:
+        keep = doubtful(widths, config.doubt_threshold)
+        cands, widths = [cands[i] for i in keep], [widths[i] for i in keep]
     if config.strategy == "coverage":
         context = state.samples.context(state.db, device, kind)
         measured = [s.graph for s in context.samples]
         picks = select_measurements([c.graph for c in cands], measured, config.batch)
         chosen = [cands[i] for i in picks]
     else:
-        chosen = pick_uncertain(state, device, kind, cands, config.batch)
+        chosen = pick_uncertain(state, device, kind, cands, config.batch, widths)
     from predictor.api import get_space
 
     model_ids = [store_spec(state, c.space, c.spec, get_space) for c in chosen]

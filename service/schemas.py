@@ -221,6 +221,13 @@ class CompleteOut(BaseModel):
     measurement_id: int
 
 
+#: Relative 90 % interval width ``(hi - lo) / mean`` above which a prediction is doubtful
+#: (``on_uncertain: measure`` queues a job; the planner measures these first). Chosen on
+#: leave-one-family-out validation of the novelty-aware intervals (docs/BENCHMARKS.md,
+#: "Novelty-aware intervals"); it was 0.5.
+DEFAULT_UNCERTAINTY_THRESHOLD = 1.2
+
+
 class SpecIn(Strict):
     """A search-space architecture to predict without an ONNX file."""
 
@@ -236,7 +243,7 @@ class PredictionsIn(Strict):
     specs: list[SpecIn] | None = None
     metrics: list[Metric] = Field(default_factory=lambda: list(DEFAULT_METRICS), min_length=1)
     on_uncertain: Literal["ignore", "measure"] = "ignore"
-    uncertainty_threshold: float = Field(default=0.5, gt=0)
+    uncertainty_threshold: float = Field(default=DEFAULT_UNCERTAINTY_THRESHOLD, gt=0)
 
     @model_validator(mode="after")
     def _one_source(self) -> PredictionsIn:

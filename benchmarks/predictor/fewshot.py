@@ -80,6 +80,8 @@ class Features:
     basis: np.ndarray
     macs: np.ndarray
     tabular: np.ndarray
+    #: The unfiltered per-op-type basis, for the novelty widening (:mod:`predictor.novelty`).
+    full_basis: np.ndarray | None = None
 
     @property
     def log_macs(self) -> np.ndarray:
@@ -94,7 +96,7 @@ class Features:
         static = torch.cat([g.u_raw for g in graphs]).double().numpy()
         macs = np.expm1(static[:, [GRAPH_NUMERIC.index("macs")]])
         tabular = np.hstack([static, onehot_positions(table.archs)])
-        return Features(graphs, basis[:, basis.std(0) > 0], macs, tabular)
+        return Features(graphs, basis[:, basis.std(0) > 0], macs, tabular, basis)
 
 
 def meta_train_targets(
@@ -171,7 +173,7 @@ def device_scores(
         sup = support_rows(measured, spread_subset(refs, bench.refs_used), bench.samples, seed)
         test = np.setdiff1d(measured, sup)
         dist = adapt_and_predict(
-            member_log, feats.basis, sup, y[sup], bench.fewshot, feats.log_macs
+            member_log, feats.basis, sup, y[sup], bench.fewshot, feats.log_macs, feats.full_basis
         )
         runs["perfloop"].append(
             _score_dict(dist.value[test], y[test], dist.lo[test], dist.hi[test])

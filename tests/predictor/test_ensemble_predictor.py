@@ -82,13 +82,15 @@ def test_fewshot_matches_joint_adaptation(artifact: Path, tiny_graphs: list[Grap
     data = [featurize(g) for g in [*tiny_graphs, *tiny_graphs[:5]]]
     n = len(tiny_graphs)
     log_macs = np.log(np.maximum([float(g.macs) for g in [*tiny_graphs, *tiny_graphs[:5]]], 1.0))
+    basis = torch.cat([d.basis for d in data]).double().numpy()
     joint = adapt_and_predict(
         predictor.ensemble.log_predict(data, "latency_ms"),
-        torch.cat([d.basis for d in data]).double().numpy(),
+        basis,
         np.arange(n, n + 5),
         np.asarray(values),
         predictor.fewshot,
         log_macs,
+        basis,
     )
     assert np.allclose(ours[:, 0], joint.value[:n], rtol=1e-5)
     assert np.allclose(ours[:, 1], joint.std_natural[:n], rtol=1e-5)
