@@ -98,10 +98,9 @@ def measure_generation(arch: dict[str, Any], prompt: int, new_tokens: int) -> di
         t0 = time.thread_time()
         pre.run(None, {"input": ids})
         ttft = time.thread_time() - t0
+        token = np.zeros((1, 1), np.int64)
         for _ in range(new_tokens):
-            out = dec.run(
-                None, {"input": np.zeros((1, 1), np.int64), **dict(zip(names[1:], cache))}
-            )
+            out = dec.run(None, {"input": token, **dict(zip(names[1:], cache, strict=True))})
             cache = out[1:]
         totals.append((ttft * 1e3, (time.thread_time() - t0) * 1e3))
     ttft_ms, total_ms = min(totals[1:], key=lambda t: t[1])
@@ -142,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     done = _done(args.out)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     gen_archs = [a for a in archs if param_count(a) >= 100_000_000][-args.generations :]
-    for i, (arch, spec) in enumerate(jobs):
+    for i, (_, spec) in enumerate(jobs):
         if f"step:{SPACE.encode(spec)}" in done:
             continue
         row = measure_spec(spec)
