@@ -84,6 +84,9 @@ class ModelOut(Row):
     space: str | None = None
     spec: Any | None = None
     created_at: datetime
+    #: Uploaded without weights: static features are exact (from shapes); measurements of it
+    #: run on seeded random weights, recorded in each measurement's ``extra``.
+    graph_only: bool = False
 
 
 class LatencyStats(Strict):

@@ -5,46 +5,13 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper
+from onnx import TensorProto
 
 from predictor.errors import GraphOnlyError
 from predictor.ir import ir_from_onnx
 from predictor.ir.graph_only import STRIPPED_LOCATION, is_graph_only, strip
 
-from .models import conv_model
-
-
-def _reference(name: str, dims: list[int], dtype: int = TensorProto.FLOAT) -> TensorProto:
-    tensor = TensorProto(name=name, data_type=dtype, dims=dims)
-    tensor.data_location = TensorProto.EXTERNAL
-    tensor.external_data.add(key="location", value="absent.bin")
-    return tensor
-
-
-def decoder_graph_only(vocab: int, dim: int, layers: int, ffn: int) -> onnx.ModelProto:
-    """A decode-step-shaped chain: embedding Gather, per layer q/k/v/o and a 3-matrix FFN
-    (MatMuls with absent weights), an LM head; every weight an external reference."""
-    nodes = [helper.make_node("Gather", ["embed", "ids"], ["h0"], axis=0)]
-    weights = [_reference("embed", [vocab, dim])]
-    x = "h0"
-    for i in range(layers):
-        shapes = [(dim, dim)] * 4 + [(dim, ffn), (dim, ffn), (ffn, dim)]
-        for j, (k, n) in enumerate(shapes):
-            name = f"w{i}_{j}"
-            weights.append(_reference(name, [k, n]))
-            if j == 6:
-                nodes.append(helper.make_node("Mul", [f"m{i}_4", f"m{i}_5"], [f"g{i}"]))
-            source = x if j < 6 else f"g{i}"
-            nodes.append(helper.make_node("MatMul", [source, name], [f"m{i}_{j}"]))
-        total = [f"m{i}_{j}" for j in (0, 1, 2, 3, 6)]
-        nodes.append(helper.make_node("Sum", [x, *total], [f"h{i + 1}"]))
-        x = f"h{i + 1}"
-    weights.append(_reference("head", [dim, vocab]))
-    nodes.append(helper.make_node("MatMul", [x, "head"], ["logits"]))
-    ids = helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 1])
-    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 1, vocab])
-    graph = helper.make_graph(nodes, "decoder", [ids], [out], weights)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+from .models import conv_model, decoder_graph_only, external_reference
 
 
 def test_one_billion_parameters_in_a_small_file_with_exact_counts() -> None:
@@ -79,8 +46,8 @@ def test_strip_keeps_the_ir_and_drops_the_weights() -> None:
 @pytest.mark.parametrize(
     ("tensor", "match"),
     [
-        (_reference("w", [8, 8], dtype=999), "data_type=999"),
-        (_reference("w", [8, 8], dtype=TensorProto.STRING), "string tensor"),
+        (external_reference("w", [8, 8], dtype=999), "data_type=999"),
+        (external_reference("w", [8, 8], dtype=TensorProto.STRING), "string tensor"),
     ],
 )
 def test_bad_references_are_named(tensor: TensorProto, match: str) -> None:

@@ -246,3 +246,26 @@ def test_body_is_a_predictions_out_and_documented(
         "responses"
     ]["200"]
     assert schema["content"]["application/json"]["schema"]["$ref"].endswith("/PredictionsOut")
+
+
+def test_graph_only_model_predicts(
+    client: TestClient,
+    db: Database,
+    tmp_path: Path,
+    admin: dict[str, str],
+    client_auth: dict[str, str],
+    setup: list[tuple[str, int]],
+) -> None:
+    from tests.predictor.ir.models import decoder_graph_only
+
+    _register(db, tmp_path, "v1", 0.01)
+    client.post("/api/v1/predictors/v1/activate", headers=admin)
+    data = decoder_graph_only(32000, 2048, 20, 5632).SerializeToString()
+    headers = {**client_auth, "Content-Type": "application/octet-stream"}
+    model = client.post("/api/v1/models", content=data, headers=headers).json()
+    assert model["graph_only"] is True
+    r = _predict(client, client_auth, model_ids=[model["id"]])
+    assert r.status_code == 200, r.text
+    macs = model["macs"]  # the test predictor is linear in MACs: exact features, exact answer
+    latency = r.json()["predictions"][0]["metrics"]["latency_ms"]
+    assert latency["mean"] == pytest.approx(0.01 * macs / 1e6)
