@@ -18,12 +18,16 @@ standard deviation in log space.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from predictor.ensemble import LogGaussian, combine_members
 from predictor.models.adapt import NNLSHead, fit_nnls_head, loo_log_residuals
+from predictor.roofline import fit_roofline, has_roofline_layout, roofline_log, roofline_loo
+
+logger = logging.getLogger(__name__)
 
 #: Log-space noise assumed when there are too few samples for a leave-one-out estimate.
 DEFAULT_NOISE_STD = 0.25
@@ -80,7 +84,15 @@ def design(
 
 #: ``known+macs`` added 2026-12-02: FBNet validation mean Spearman 0.906 -> 0.908 (test
 #: 0.957 -> 0.961); NB201 unchanged (docs/BENCHMARKS.md, Predictor).
-CANDIDATES: tuple[str, ...] = ("known+basis", "known", "basis", "macs", "known+macs")
+#: ``roofline`` added 2026-12-06 (:mod:`predictor.roofline`): ort-cpu LLM steps, 10 samples.
+CANDIDATES: tuple[str, ...] = (
+    "known+basis",
+    "known",
+    "basis",
+    "macs",
+    "known+macs",
+    "roofline",
+)
 _NEEDS_MACS: frozenset[str] = frozenset({"macs", "known+macs"})
 
 
@@ -125,6 +137,8 @@ def _loo_rmse(
 ) -> float:
     if candidate == "macs":
         res = _power_law_loo(log_macs, support, y)
+    elif candidate == "roofline":
+        res = roofline_loo(basis[support], y)
     else:
         cfg = _config_for(candidate, config)
         x0 = design(member_log.mean(axis=0), basis, cfg, log_macs if cfg.use_macs else None)
@@ -188,15 +202,25 @@ def fit_fewshot(
     if len(y) < 3:
         part = _nnls_part(member_log, basis, y, config, 1.0)
         return FewShotHead((part,), DEFAULT_NOISE_STD)
-    names = [c for c in CANDIDATES if c not in _NEEDS_MACS or log_macs is not None]
+    names = [
+        c
+        for c in CANDIDATES
+        if (c not in _NEEDS_MACS or log_macs is not None)
+        and (c != "roofline" or has_roofline_layout(basis))
+    ]
     macs = log_macs if log_macs is not None else np.zeros(0)
     errors = np.asarray([_loo_rmse(c, member_log, basis, macs, support, y, config) for c in names])
     weights = 1.0 / np.maximum(errors, 1e-6) ** 2
     weights /= weights.sum()
+    logger.debug(
+        "few-shot candidates (LOO log RMSE, weight): %s", list(zip(names, errors, weights))
+    )
     parts: list[_Part] = []
     for name, w in zip(names, weights, strict=True):
         if name == "macs":
             parts.append(_Part(float(w), None, coef=_power_law_coef(macs, y)))
+        elif name == "roofline":
+            parts.append(_Part(float(w), None, roofline=fit_roofline(basis, y)))
         else:
             cfg = _config_for(name, config)
             parts.append(_nnls_part(member_log, basis, y, cfg, float(w), log_macs))
@@ -221,16 +245,20 @@ def _nnls_part(
 
 @dataclass(frozen=True)
 class _Part:
-    """One candidate head with its averaging weight: NNLS per member, or the MACs power law."""
+    """One candidate head with its averaging weight: NNLS per member, the MACs power law or
+    the roofline."""
 
     weight: float
     config: FewShotConfig | None
     heads: tuple[NNLSHead, ...] = ()
     coef: np.ndarray | None = None
+    roofline: np.ndarray | None = None
 
     def member_logs(
         self, member_log: np.ndarray, basis: np.ndarray, log_macs: np.ndarray | None
     ) -> np.ndarray:
+        if self.roofline is not None:
+            return roofline_log(self.roofline, basis)[None, :]
         if self.coef is not None:
             if log_macs is None:
                 raise ValueError("this few-shot head uses the MACs power law: pass log_macs")

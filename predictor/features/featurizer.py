@@ -44,8 +44,12 @@ GRAPH_NUMERIC: tuple[str, ...] = (
     "peak_activation_bytes",
     "num_nodes",
 )
-BASIS_PER_OP = 3  # count, GMACs, MB written
+#: count, GMACs, MB written, M parameters read. The last is what a batch-1 decode step pays
+#: for (every weight read once per token, memory-bound), which no other column tells apart
+#: from compute: LLM decode few-shot MAPE 61 -> see docs/BENCHMARKS.md "LLM prefill and decode".
+BASIS_PER_OP = 4
 _MACS = NODE_NUMERIC.index("macs")
+_PARAMS = NODE_NUMERIC.index("params")
 _OUTPUT_BYTES = NODE_NUMERIC.index("output_bytes")
 
 
@@ -190,7 +194,7 @@ def _graph_numeric_of(graph: GraphIR, distinct: list[Node], inverse: np.ndarray)
 
 
 def cost_basis_from(ops: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Per-op-type sums (count, GMACs, MB of outputs) in vocabulary order, flattened.
+    """Per-op-type sums (count, GMACs, MB of outputs, M params) in vocabulary order, flattened.
 
     Args:
         ops: ``[N]`` vocabulary indices.
@@ -201,11 +205,12 @@ def cost_basis_from(ops: np.ndarray, rows: np.ndarray) -> np.ndarray:
     basis[:, 0] = np.bincount(ops, minlength=vocab)
     basis[:, 1] = np.bincount(ops, weights=rows[:, _MACS] / 1e9, minlength=vocab)
     basis[:, 2] = np.bincount(ops, weights=rows[:, _OUTPUT_BYTES] / 1e6, minlength=vocab)
+    basis[:, 3] = np.bincount(ops, weights=rows[:, _PARAMS] / 1e6, minlength=vocab)
     return basis.ravel()
 
 
 def cost_basis(graph: GraphIR) -> np.ndarray:
-    """Per-op-type sums (count, GMACs, MB of outputs) in vocabulary order, flattened."""
+    """Per-op-type sums (count, GMACs, MB of outputs, M params) in vocabulary order, flattened."""
     return cost_basis_from(*node_table(graph))
 
 

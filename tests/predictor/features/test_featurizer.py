@@ -114,7 +114,7 @@ def _reference_featurize(graph: GraphIR) -> dict[str, torch.Tensor]:
     basis = np.zeros((len(OP_VOCAB), BASIS_PER_OP))
     for node in graph.nodes:
         row = basis[op_index(node.op_type)]
-        row += (1.0, node.macs / 1e9, node.output_bytes / 1e6)
+        row += (1.0, node.macs / 1e9, node.output_bytes / 1e6, node.params / 1e6)
     edges = np.asarray(graph.edges, dtype=np.int64).reshape(-1, 2).T
     return {
         "op": torch.tensor([op_index(n.op_type) for n in graph.nodes], dtype=torch.long),
