@@ -133,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--archs", type=int, default=24)
     parser.add_argument("--generations", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only-generations", action="store_true", help="Skip the steps.")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     archs = sample_architectures(args.archs, args.seed)
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     gen_archs = [a for a in archs if param_count(a) >= 100_000_000][-args.generations :]
     for i, (_, spec) in enumerate(jobs):
-        if f"step:{SPACE.encode(spec)}" in done:
+        if args.only_generations or f"step:{SPACE.encode(spec)}" in done:
             continue
         row = measure_spec(spec)
         logger.info("%d/%d %s %.1f ms", i + 1, len(jobs), row["encoded"], row["latency_ms"])

@@ -213,7 +213,8 @@ def fit_fewshot(
     weights = 1.0 / np.maximum(errors, 1e-6) ** 2
     weights /= weights.sum()
     logger.debug(
-        "few-shot candidates (LOO log RMSE, weight): %s", list(zip(names, errors, weights))
+        "few-shot candidates (LOO log RMSE, weight): %s",
+        list(zip(names, errors, weights, strict=True)),
     )
     parts: list[_Part] = []
     for name, w in zip(names, weights, strict=True):

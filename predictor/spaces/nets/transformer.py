@@ -169,7 +169,8 @@ class DecoderLM(nn.Module):
             return self.head(self.norm(self.blocks(self.embed(ids))))
         x = self.embed(ids)
         present: list[torch.Tensor] = []
-        for i, block in enumerate(self.blocks):
+        blocks: list[DecoderBlock] = list(self.blocks)  # type: ignore[arg-type]
+        for i, block in enumerate(blocks):
             x, k, v = block.decode(x, past[2 * i], past[2 * i + 1])
             present += [k, v]
         return (self.head(self.norm(x)), *present)
