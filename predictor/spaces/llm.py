@@ -37,6 +37,17 @@ PHASES = ("prefill", "decode")
 #: Inclusive bounds of the integer fields that take any value in a range.
 MAX_SEQ_LEN = 4096
 MAX_CONTEXT = 16384
+#: The small prefill models the space first had (a few M to ~20M parameters): the onboarding
+#: reference architectures are drawn from them (:meth:`DecoderLMSpace.reference_sample`).
+SMALL_CHOICES: dict[str, tuple[int, ...]] = {
+    "vocab": (1024, 2048, 4096, 8192),
+    "dim": (64, 128, 192, 256, 384),
+    "layers": (1, 2, 4, 6, 8),
+    "heads": (2, 4, 6, 8),
+    "kv_heads": (1, 2),
+    "ffn_ratio": (2, 3, 4),
+    "seq_len": (16, 32, 64, 128, 256),
+}
 #: What :meth:`DecoderLMSpace.sample` draws for the ranged fields.
 SAMPLED_SEQ_LENS = (16, 32, 64, 128, 256, 512)
 SAMPLED_CONTEXTS = (32, 64, 128, 256, 512, 1024, 2048)
@@ -66,6 +77,17 @@ class DecoderLMSpace(DictSpace):
                 spec["seq_len"], spec["context"] = 1, rng.choice(SAMPLED_CONTEXTS)
             if self._consistent(spec):
                 return self.canonical(spec)
+
+    def reference_sample(self, rng: random.Random) -> dict[str, Any]:
+        """A small prefill model (:data:`SMALL_CHOICES`) for the onboarding references.
+
+        Every new device measures the references, so they must run anywhere and fit the
+        upload limit; a 500M-parameter draw of :meth:`sample` would do neither.
+        """
+        while True:
+            spec = {key: rng.choice(options) for key, options in SMALL_CHOICES.items()}
+            if self._consistent(spec):
+                return spec
 
     @staticmethod
     def canonical(spec: dict[str, Any]) -> dict[str, Any]:
