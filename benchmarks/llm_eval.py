@@ -109,7 +109,30 @@ def evaluate(
             "spearman": spearman(pred, true) if len(idx) > 2 else None,
             "mape_pct": 100 * mape(pred, true) if idx else None,
         }
+    out["roofline_alone"] = _roofline_alone(graphs, steps, picked, held)
     out["generation"] = [_generation(predictor, context, g) for g in generations]
+    return out
+
+
+def _roofline_alone(
+    graphs: list[GraphIR], steps: list[dict[str, Any]], picked: list[int], held: list[int]
+) -> dict[str, Any]:
+    """The roofline candidate by itself on the same split (what the averaging gives up)."""
+    import numpy as np
+
+    from predictor.features.featurizer import cost_basis
+    from predictor.roofline import fit_roofline, roofline_log
+
+    basis = np.stack([cost_basis(g) for g in graphs])
+    y = np.asarray([r["latency_ms"] for r in steps])
+    pred = np.exp(roofline_log(fit_roofline(basis[picked], y[picked]), basis))
+    out: dict[str, Any] = {}
+    for phase in ("prefill", "decode"):
+        idx = [i for i in held if steps[i]["spec"].get("phase", "prefill") == phase]
+        out[phase] = {
+            "spearman": spearman(pred[idx], y[idx]),
+            "mape_pct": 100 * mape(pred[idx], y[idx]),
+        }
     return out
 
 
