@@ -81,7 +81,8 @@ def main() -> None:
         if param_count(arch) > best:
             front.append((arch, p, d))
             best = param_count(arch)
-    print(f"{len(archs)} architectures in [{args.min_params:.0e}, {args.max_params:.0e}] params")
+    band = f"{args.min_params / 1e6:.0f}M-{args.max_params / 1e6:.0f}M"
+    print(f"{len(archs)} architectures of {band} parameters")
     print(f"{'params (M)':>10} {'decode ms':>17} {'prefill ms':>11}  dim x layers, heads/kv, tied")
     for arch, p, d in front:
         interval = f"[{d.lo:4.0f},{d.hi:4.0f}]"
