@@ -116,3 +116,18 @@ def test_strip_of_garbage_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["strip", str(bad), "-o", str(tmp_path / "o.onnx")])
     assert result.exit_code == 2
     assert "not_onnx" in result.output
+
+
+def test_strip_does_not_import_torch(model_path: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "o.onnx"
+    code = (
+        "import sys\nfrom perfloop.cli import app\ntry:\n"
+        f"    app(['strip', {str(model_path)!r}, '-o', {str(out)!r}])\n"
+        "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+        "sys.exit(3 if 'torch' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    assert out.exists()
