@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 from torch_geometric.data import Data
 
+from benchmarks.predictor.fewshot import meta_train_targets
 from predictor.artifact import ArtifactInfo, save_artifact
-from predictor.bench.fewshot import meta_train_targets
-from predictor.bench.graphs import graph_builder
 from predictor.data.splits import META_TRAIN_SAMPLES, PUBLISHED_SPLITS
 from predictor.data.tables import default_table_path, load_tables
 from predictor.features.cache import featurize_archs
+from predictor.spaces.table_graphs import graph_builder
 from predictor.training.fit import FitSettings, data_fingerprint, fit_ensemble
 
 SPACES = ("nasbench201", "fbnet")

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from predictor.bench.fewshot import Features, FewShotBench, device_scores
-from predictor.bench.graphs import graph_builder
-from predictor.bench.references import reference_rows
+from benchmarks.predictor.fewshot import Features, FewShotBench, device_scores
+from benchmarks.predictor.references import reference_rows
 from predictor.data.splits import PUBLISHED_SPLITS
 from predictor.data.tables import default_table_path, load_tables
 from predictor.ensemble import Ensemble
 from predictor.features.cache import featurize_archs
 from predictor.fewshot import FewShotConfig
+from predictor.spaces.table_graphs import graph_builder
 
 SPLITS = ("test", "validation")
 

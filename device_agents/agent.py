@@ -17,6 +17,7 @@ from device_agents.client import (
     ServerUnavailableError,
 )
 from device_agents.environment import clock_mhz, cpu_model
+from device_agents.graph_only import synthesize_weights
 from device_agents.heartbeat import Heartbeat
 from device_agents.isolation import BackendCrashError, BackendRunner, ProfileCancelledError
 from device_agents.protocol import MeasurementProtocol
@@ -131,6 +132,7 @@ class Agent:
         key = uuid.uuid4().hex
         with Heartbeat(self.client, job.id, self.heartbeat_interval_s) as heartbeat:
             try:
+                onnx_bytes, synthesized = synthesize_weights(onnx_bytes, seed=0)
                 result = self.runner.profile(onnx_bytes, self.protocol)
             except UnsupportedModelError as exc:
                 self._fail(job, f"unsupported model: {exc.reason}", retryable=False)
@@ -143,6 +145,10 @@ class Agent:
                 return
         if heartbeat.lease_lost.is_set():
             logger.warning("job %s: lease lost while measuring; completing it if open", job.id)
+        if synthesized is not None:  # a graph-only upload ran on seeded random weights
+            result = result.model_copy(
+                update={"extra": {**result.extra, "synthesized_weights": synthesized}}
+            )
         measurement = self.build_measurement(job.model_id, key, result)
         entry = SpoolEntry(job_id=job.id, measurement=measurement)
         self.spool.put(entry)

@@ -1,4 +1,4 @@
-"""HTTP client of the ``/api/v1`` contract. Transient failures are retried with back-off."""
+"""HTTP client of the ``/api/v1`` contract. Transient failures are retried (Retry-After)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,9 @@ import logging
 from typing import Any
 
 import httpx
-from tenacity import (
-    RetryError,
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
+from tenacity import stop_after_attempt
 
+from device_agents.http_retry import RetriesExhaustedError, retrying, send
 from device_agents.schemas import DeviceIn, Job, Measurement
 
 logger = logging.getLogger(__name__)
@@ -39,14 +34,6 @@ class LeaseLostError(ApiError):
 
 class ServerUnavailableError(Exception):
     """The server could not be reached (or kept answering 5xx) after all retries."""
-
-
-class _Transient(Exception):
-    """A 5xx / 429 answer, retried like a transport error."""
-
-
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, httpx.TransportError | _Transient)
 
 
 class AgentClient:
@@ -78,12 +65,7 @@ class AgentClient:
             timeout=timeout_s,
             transport=transport,
         )
-        self._retrying = Retrying(
-            retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(max_attempts),
-            wait=wait_exponential(multiplier=initial_wait_s, max=max_wait_s),
-            reraise=False,
-        )
+        self._retrying = retrying(max_attempts, initial_wait_s, max_wait_s)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -96,15 +78,9 @@ class AgentClient:
             self._retrying.copy() if retry else self._retrying.copy(stop=stop_after_attempt(1))
         )
         try:
-            for attempt in retrying:
-                with attempt:
-                    response = self._http.request(method, path, json=json)
-                    if response.status_code >= 500 or response.status_code == 429:
-                        raise _Transient(f"HTTP {response.status_code}")
-        except RetryError as exc:
-            raise ServerUnavailableError(
-                f"{method} {path}: {exc.last_attempt.exception()}"
-            ) from exc
+            response = send(self._http, retrying, method, path, json=json)
+        except RetriesExhaustedError as exc:
+            raise ServerUnavailableError(str(exc)) from exc
         if response.status_code >= 400:
             raise _api_error(response)
         return response

@@ -1,5 +1,8 @@
 """A small client of the perfloop service for search jobs (httpx + pydantic; never imports torch).
 
+Connection errors, 429 and 5xx answers are retried with back-off, honouring ``Retry-After``
+(the agents' policy: :mod:`device_agents.http_retry`).
+
 >>> client = Client("http://127.0.0.1:8000", token)
 >>> out = client.predict_specs("ort-cpu-host", [("fbnet", spec)], on_uncertain="measure")
 >>> done = client.wait([p.job_id for p in out.predictions if p.job_id])
@@ -14,6 +17,8 @@ from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel
+
+from device_agents.http_retry import RetriesExhaustedError, retrying, send
 
 Metric = Literal["latency_ms", "energy_mj", "peak_memory_bytes"]
 
@@ -45,6 +50,28 @@ class Predictions(BaseModel):
     predictions: list[Prediction]
 
 
+class TimeEstimate(BaseModel):
+    """Mean and 90 % interval of a time in milliseconds."""
+
+    mean: float
+    lo: float
+    hi: float
+
+
+class Generation(BaseModel):
+    """Time to first token and total generation time of an ``llm`` architecture."""
+
+    predictor_version: str
+    device: str
+    low_confidence: bool
+    prompt_tokens: int
+    new_tokens: int
+    time_to_first_token_ms: TimeEstimate
+    total_ms: TimeEstimate
+    decode_contexts: list[int]
+    decode_step_ms: list[TimeEstimate]
+
+
 class Job(BaseModel):
     """A measurement job; ``measurement`` is filled once it is done."""
 
@@ -57,11 +84,22 @@ class Job(BaseModel):
 
 
 class ServiceError(RuntimeError):
-    """The service answered with an error (status code and its message)."""
+    """The service answered with an error (status code and its message), or could not be
+    reached (or kept answering 429/5xx) after every retry."""
 
 
 class Client:
-    """Client of ``/api/v1`` with a bearer token (client scope)."""
+    """Client of ``/api/v1`` with a bearer token (client scope).
+
+    Args:
+        url: base URL of the service (``/api/v1`` is appended).
+        token: bearer token.
+        timeout_s: timeout per request.
+        transport: optional httpx transport (tests).
+        max_attempts: attempts per request on connection errors, 429 and 5xx.
+        initial_wait_s: first back-off delay (doubles per attempt) without ``Retry-After``.
+        max_wait_s: longest back-off delay.
+    """
 
     def __init__(
         self,
@@ -69,7 +107,11 @@ class Client:
         token: str,
         timeout_s: float = 60.0,
         transport: httpx.BaseTransport | None = None,
+        max_attempts: int = 6,
+        initial_wait_s: float = 0.5,
+        max_wait_s: float = 30.0,
     ) -> None:
+        self._retrying = retrying(max_attempts, initial_wait_s, max_wait_s)
         self._http = httpx.Client(
             base_url=url.rstrip("/") + "/api/v1",
             headers={"Authorization": f"Bearer {token}"},
@@ -88,7 +130,10 @@ class Client:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, **kwargs)
+        try:
+            response = send(self._http, self._retrying, method, path, **kwargs)
+        except RetriesExhaustedError as exc:
+            raise ServiceError(str(exc)) from exc
         if response.status_code >= 400:
             raise ServiceError(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return response.json()
@@ -135,6 +180,19 @@ class Client:
             "uncertainty_threshold": threshold,
         }
         return Predictions.model_validate(self._call("POST", "/predictions", json=body))
+
+    def generation(
+        self, device: str, arch: dict[str, Any], prompt_tokens: int, new_tokens: int
+    ) -> Generation:
+        """Time to first token (the prefill of ``prompt_tokens``) and total time of generating
+        ``new_tokens`` (decode steps over the growing KV cache) for an ``llm`` architecture."""
+        body = {
+            "device": device,
+            "arch": arch,
+            "prompt_tokens": prompt_tokens,
+            "new_tokens": new_tokens,
+        }
+        return Generation.model_validate(self._call("POST", "/predictions/generation", json=body))
 
     def measure(self, device: str, model_ids: Sequence[str], priority: int = 0) -> list[int]:
         """Queue measurement jobs; returns their ids (an open job for the same model is reused)."""

@@ -17,6 +17,9 @@ from typing import TYPE_CHECKING, Any
 from predictor.errors import ModelLoadError
 from predictor.ir.schema import GraphIR
 from predictor.metrics import accuracy_within, coverage, mape, score
+from predictor.spaces.base import InvalidSpecError
+from predictor.spaces.generation import Interval as GenerationInterval
+from predictor.spaces.generation import generation_time, plan_generation
 from predictor.types import (
     METRICS,
     DeviceContext,
@@ -34,7 +37,9 @@ __all__ = [
     "METRICS",
     "DeviceContext",
     "Estimate",
+    "GenerationInterval",
     "GraphIR",
+    "InvalidSpecError",
     "Metric",
     "ModelLoadError",
     "PredictionBatch",
@@ -43,10 +48,13 @@ __all__ = [
     "accuracy_within",
     "coverage",
     "evaluate",
+    "generation_time",
     "get_space",
     "graph_from_onnx",
+    "graph_from_onnx_flagged",
     "load_predictor",
     "mape",
+    "plan_generation",
     "reference_specs",
     "score",
     "select_measurements",
@@ -168,6 +176,20 @@ def graph_from_onnx(
 
     limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     return ir_from_onnx(model, input_shapes=input_shapes, max_bytes=limit)
+
+
+def graph_from_onnx_flagged(data: bytes, *, max_bytes: int) -> tuple[GraphIR, bool]:
+    """The graph IR of ONNX bytes and whether the model is graph-only (weights left out).
+
+    Raises:
+        ModelLoadError: not a usable ONNX model (its ``code`` names the reason).
+    """
+    from predictor.ir.graph_only import is_graph_only
+    from predictor.ir.load import read_model_bytes
+    from predictor.ir.onnx_import import ir_from_onnx
+
+    proto = read_model_bytes(data, max_bytes)
+    return ir_from_onnx(proto, max_bytes=max_bytes), is_graph_only(proto)
 
 
 def get_space(name: str) -> SearchSpace:

@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
     """Add the predictor's commands to the root app."""
     _register_inspect(app)
     _register_train(app)
+    _register_strip(app)
 
 
 def parse_devices(
@@ -131,11 +132,49 @@ def _register_inspect(app: typer.Typer) -> None:
         except ModelLoadError as exc:
             typer.echo(f"error: {exc.code}: {exc}", err=True)
             raise typer.Exit(code=2) from None
-        summary = graph.summary()
+        summary = {**graph.summary(), "graph_only": _graph_only(model)}
         if as_json:
             typer.echo(json.dumps(summary, sort_keys=True))
         else:
             _print_table(model.name, summary)
+
+
+def _graph_only(path: Path) -> bool:
+    import onnx
+
+    from predictor.ir.graph_only import is_graph_only
+
+    return is_graph_only(onnx.load(str(path), load_external_data=False))
+
+
+def _register_strip(app: typer.Typer) -> None:
+    @app.command("strip")
+    def strip(
+        model: Path = typer.Argument(..., help="ONNX model file (weights inline or external)."),
+        out: Path = typer.Option(..., "-o", "--out", help="Where to write the graph-only model."),
+        min_bytes: int = typer.Option(
+            1024, min=0, help="Initializers of at least this many bytes become references."
+        ),
+    ) -> None:
+        """Write a graph-only copy of MODEL: shapes and graph kept, large weights left out.
+
+        The copy uploads under the service's size limit and predicts exactly like the original
+        (static features come from shapes); agents measure it with seeded random weights.
+        """
+        import onnx
+
+        from predictor.errors import ModelLoadError
+        from predictor.ir.graph_only import strip as strip_weights
+        from predictor.ir.load import read_model_bytes
+
+        try:
+            # A protobuf file holds at most 2 GiB; bigger models keep external data already.
+            stripped = strip_weights(read_model_bytes(model, 2**31), min_bytes=min_bytes)
+        except ModelLoadError as exc:
+            typer.echo(f"error: {exc.code}: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+        onnx.save_model(stripped, str(out))
+        typer.echo(f"{out}: {out.stat().st_size:,} bytes (from {model.stat().st_size:,})")
 
 
 def _print_table(title: str, summary: dict[str, object]) -> None:
@@ -151,6 +190,7 @@ def _print_table(title: str, summary: dict[str, object]) -> None:
     ops = summary["op_counts"]
     if isinstance(ops, dict):
         table.add_row("op_counts", ", ".join(f"{op}={n}" for op, n in ops.items()))
+    table.add_row("graph_only", str(summary.get("graph_only", False)))
     table.add_row("unknown_ops", ", ".join(summary["unknown_ops"]) or "-")  # type: ignore[arg-type]
     table.add_row("inputs", json.dumps(summary["inputs"]))
     table.add_row("outputs", json.dumps(summary["outputs"]))

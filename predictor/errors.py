@@ -59,3 +59,9 @@ class InvalidModelError(ModelLoadError):
     """The model parses but is not a valid graph (checker or shape inference failed)."""
 
     code = "invalid_graph"
+
+
+class GraphOnlyError(ModelLoadError):
+    """A graph-only model's weight references are unusable (no shape, no type, bad length)."""
+
+    code = "bad_graph_only"

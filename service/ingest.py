@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from predictor.api import GraphIR, graph_from_onnx
+from predictor.api import GraphIR, graph_from_onnx_flagged
 from service.blobstore import sha256_hex
 from service.core.errors import Unprocessable
 from service.crud import models as model_crud
@@ -18,7 +18,16 @@ def onnx_to_ir(data: bytes, max_bytes: int) -> GraphIR:
     Raises:
         predictor.errors.ModelLoadError: the bytes are not a usable ONNX model.
     """
-    return graph_from_onnx(data, max_bytes=max_bytes)
+    return onnx_to_ir_flagged(data, max_bytes)[0]
+
+
+def onnx_to_ir_flagged(data: bytes, max_bytes: int) -> tuple[GraphIR, bool]:
+    """The graph IR of ONNX bytes and whether the model is graph-only (weights left out).
+
+    Raises:
+        predictor.errors.ModelLoadError: the bytes are not a usable ONNX model.
+    """
+    return graph_from_onnx_flagged(data, max_bytes=max_bytes)
 
 
 #: Largest value of each graph counter stored in the models table (BIGINT; num_nodes INTEGER).
@@ -65,10 +74,12 @@ def ingest_onnx(
         existing = model_crud.find(session, digest)
     if existing is not None:
         return existing, False
-    graph = onnx_to_ir(data, state.settings.max_model_bytes)
+    graph, graph_only = onnx_to_ir_flagged(data, state.settings.max_model_bytes)
     check_storable(graph)
     state.blobs.put(data)
-    row = model_crud.new_row(digest, len(data), graph, space=space, spec=spec)
+    row = model_crud.new_row(
+        digest, len(data), graph, space=space, spec=spec, graph_only=graph_only
+    )
     with state.db.session(write=True) as session:
         model, created = model_crud.insert(session, row)
     state.graphs.remember(digest, graph)

@@ -84,6 +84,9 @@ class ModelOut(Row):
     space: str | None = None
     spec: Any | None = None
     created_at: datetime
+    #: Uploaded without weights: static features are exact (from shapes); measurements of it
+    #: run on seeded random weights, recorded in each measurement's ``extra``.
+    graph_only: bool = False
 
 
 class LatencyStats(Strict):
@@ -279,6 +282,38 @@ class PredictionsOut(BaseModel):
     device: str
     low_confidence: bool
     predictions: list[PredictionOut]
+
+
+class GenerationIn(Strict):
+    """Generation-time request: an ``llm`` architecture, a prompt length and new tokens."""
+
+    device: DeviceName
+    arch: dict[str, Any] = Field(description="An llm spec; phase, seq_len, context are set here.")
+    prompt_tokens: int = Field(description="Prompt length P (the prefill's seq_len).")
+    new_tokens: int = Field(description="Tokens to generate N (decode steps).")
+    points: int = Field(default=6, ge=2, le=32, description="Contexts decode is predicted at.")
+
+
+class TimeEstimateOut(BaseModel):
+    """Mean and 90 % interval of a time in milliseconds."""
+
+    mean: float
+    lo: float
+    hi: float
+
+
+class GenerationOut(BaseModel):
+    """Time to first token (the prefill) and total time (prefill + N decode steps)."""
+
+    predictor_version: str
+    device: str
+    low_confidence: bool
+    prompt_tokens: int
+    new_tokens: int
+    time_to_first_token_ms: TimeEstimateOut
+    total_ms: TimeEstimateOut
+    decode_contexts: list[int]
+    decode_step_ms: list[TimeEstimateOut]
 
 
 class PredictorOut(Row):

@@ -43,9 +43,11 @@ from service.crud.tokens import create_token
 from service.migrate import upgrade
 from service.models import Measurement
 
-Target = Literal["fbnet", "nasbench201", "onnx"]
+Target = Literal["fbnet", "nasbench201", "onnx", "llm"]
 ModelSize = Literal["full", "quick"]
 TARGETS: tuple[Target, ...] = ("fbnet", "nasbench201", "onnx")
+#: Every target ``--targets`` accepts (``llm``: decoder-LM prefill and decode specs).
+ALL_TARGETS: tuple[Target, ...] = (*TARGETS, "llm")
 #: Items of the untimed first request per target (loads the predictor, warms the code paths).
 WARMUP_ITEMS = 50
 #: The space whose spec IRs stand for uploaded ONNX models.

@@ -9,7 +9,7 @@ import typer
 
 def bench_specs(
     targets: str = typer.Option(
-        "fbnet,nasbench201,onnx", help="Comma-separated: fbnet,nasbench201,onnx."
+        "fbnet,nasbench201,onnx", help="Comma-separated: fbnet,nasbench201,onnx,llm."
     ),
     items: int = typer.Option(10_000, help="Never-seen items timed per target."),
     batch: int = typer.Option(1000, help="Items per request."),
@@ -23,17 +23,17 @@ def bench_specs(
     import json
 
     from benchmarks.service.api import default_table
-    from benchmarks.service.specs import TARGETS, SpecsBenchConfig, run_specs_benchmark
+    from benchmarks.service.specs import ALL_TARGETS, SpecsBenchConfig, run_specs_benchmark
 
     chosen = tuple(t.strip() for t in targets.split(",") if t.strip())
-    bad = [t for t in chosen if t not in TARGETS]
+    bad = [t for t in chosen if t not in ALL_TARGETS]
     if model not in ("full", "quick"):
         raise typer.BadParameter(
             f"unknown model {model!r}; choose full or quick", param_hint="--model"
         )
     if bad or not chosen:
         raise typer.BadParameter(
-            f"unknown targets {bad}; choose from {TARGETS}", param_hint="--targets"
+            f"unknown targets {bad}; choose from {ALL_TARGETS}", param_hint="--targets"
         )
     cfg = SpecsBenchConfig(
         data=Path(data) if data else default_table(),

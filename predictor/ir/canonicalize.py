@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from predictor.ir.graph_only import contiguous, is_placeholder
 from predictor.ir.schema import TensorSpec
 from predictor.ir.work_graph import OpNode, WorkGraph
 
@@ -108,7 +109,7 @@ def canonical_linear(graph: WorkGraph) -> None:
         elif node.op == "MatMul" and not node.domain and len(node.inputs) == 2:
             x, w = node.inputs
             if graph.is_const(w) and graph.consts[w].ndim == 2 and not graph.is_const(x):
-                name = graph.derive_const(w, f"{w}__nk", np.ascontiguousarray(graph.consts[w].T))
+                name = graph.derive_const(w, f"{w}__nk", contiguous(graph.consts[w].T))
                 node.op, node.inputs, node.attrs = "Gemm", [x, name], {}
                 _absorb_bias_add(graph, node)
 
@@ -121,7 +122,8 @@ def _normalise_gemm(graph: WorkGraph, node: OpNode) -> None:
     weight = graph.consts[node.inputs[1]]
     if not node.attrs.pop("transB", 0):
         weight = weight.T
-    scaled = np.ascontiguousarray(weight * alpha if alpha != 1.0 else weight)
+    # A graph-only placeholder stays one: its values are not known, only its shape.
+    scaled = contiguous(weight * alpha if alpha != 1.0 and not is_placeholder(weight) else weight)
     name = graph.derive_const(node.inputs[1], f"{node.inputs[1]}__nk", scaled)
     inputs = [node.inputs[0], name]
     if len(node.inputs) > 2 and node.inputs[2] and graph.is_const(node.inputs[2]):

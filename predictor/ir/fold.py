@@ -48,6 +48,8 @@ def fold_constants(graph: WorkGraph) -> None:
                 graph.bypass(node, node.inputs[0])
         elif node.op == "Shape":
             _fold_shape(graph, node)
+        elif node.op == "Transpose" and node.inputs and graph.is_const(node.inputs[0]):
+            _fold_transpose(graph, node)
         elif _foldable(graph, node):
             _evaluate(graph, node)
 
@@ -89,6 +91,19 @@ def _fold_shape(graph: WorkGraph, node: OpNode) -> None:
     end = int(node.attrs.get("end", rank))
     start, end = (s + rank if s < 0 else s for s in (start, end))
     graph.consts[node.outputs[0]] = np.array(shape[max(start, 0) : end], dtype=np.int64)
+    graph.remove(node)
+
+
+def _fold_transpose(graph: WorkGraph, node: OpNode) -> None:
+    """A transposed constant of any size (a numpy view: nothing is copied).
+
+    A tied LM head reads the embedding matrix through a Transpose that the dynamo exporter
+    leaves in the graph; the matrix is larger than :data:`MAX_FOLD_ELEMENTS`.
+    """
+    value = graph.consts[node.inputs[0]]
+    perm = node.attrs.get("perm")
+    axes = tuple(int(p) for p in perm) if perm is not None else None
+    graph.consts[node.outputs[0]] = np.transpose(value, axes)
     graph.remove(node)
 
 

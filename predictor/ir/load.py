@@ -17,12 +17,12 @@ from onnx import shape_inference
 from predictor.errors import (
     DynamicShapeError,
     EmptyGraphError,
-    ExternalDataError,
     InvalidModelError,
     ModelTooLargeError,
     NotOnnxError,
     TruncatedModelError,
 )
+from predictor.ir.graph_only import check_references, is_external, is_graph_only
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ def read_model_bytes(model: ModelSource, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         ModelTooLargeError: over ``max_bytes``.
         NotOnnxError: the data is not an ONNX model.
         TruncatedModelError: the data looks like ONNX but does not parse.
-        ExternalDataError: tensors live in external files.
+        ExternalDataError: external data outside the top-level initializers.
+        GraphOnlyError: a graph-only initializer reference is unusable.
         EmptyGraphError: the graph has no nodes, inputs or outputs.
     """
     if isinstance(model, onnx.ModelProto):
@@ -101,12 +102,7 @@ def _parse(data: bytes) -> onnx.ModelProto:
 
 def _check_container(proto: onnx.ModelProto) -> None:
     graph = proto.graph
-    for tensor in graph.initializer:
-        if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
-            raise ExternalDataError(
-                f"initializer {tensor.name!r} is stored in an external file; "
-                "save the model as one self-contained file"
-            )
+    check_references(proto)  # external initializers make a graph-only model; never read
     if len(graph.node) == 0:
         raise EmptyGraphError("model graph has no nodes")
     if len(graph.output) == 0:
@@ -168,9 +164,37 @@ def _fix_one(value: onnx.ValueInfoProto, shape: Sequence[int] | None) -> None:
 def check_and_infer(proto: onnx.ModelProto) -> onnx.ModelProto:
     """Run the ONNX checker and shape inference (strict unless custom-domain ops need lax).
 
+    A graph-only model is checked with its external initializers stood in by graph inputs of
+    the same type and shape (the checker would look for the absent files); they are put back
+    as initializers afterwards.
+
     Raises:
         InvalidModelError: the checker or shape inference rejects the model.
     """
+    if not is_graph_only(proto):
+        return _check_and_infer(proto)
+    view = onnx.ModelProto()
+    view.CopyFrom(proto)
+    external = [t for t in view.graph.initializer if is_external(t)]
+    kept = [t for t in view.graph.initializer if not is_external(t)]
+    del view.graph.initializer[:]
+    view.graph.initializer.extend(kept)
+    declared = {i.name for i in view.graph.input}
+    stand_ins = [t.name for t in external if t.name not in declared]
+    view.graph.input.extend(
+        onnx.helper.make_tensor_value_info(t.name, t.data_type, list(t.dims))
+        for t in external
+        if t.name in stand_ins
+    )
+    inferred = _check_and_infer(view)
+    real_inputs = [i for i in inferred.graph.input if i.name not in stand_ins]
+    del inferred.graph.input[:]
+    inferred.graph.input.extend(real_inputs)
+    inferred.graph.initializer.extend(external)
+    return inferred
+
+
+def _check_and_infer(proto: onnx.ModelProto) -> onnx.ModelProto:
     try:
         onnx.checker.check_model(proto)
     except (onnx.checker.ValidationError, RuntimeError, ValueError) as exc:

@@ -15,6 +15,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+from predictor.ir.graph_only import is_external, placeholder
 from predictor.ir.schema import DType, TensorSpec
 
 _ONNX_DTYPES: dict[int, DType] = {
@@ -200,7 +201,10 @@ def value_spec(value: onnx.ValueInfoProto) -> TensorSpec | None:
 def work_graph_from_onnx(proto: onnx.ModelProto) -> WorkGraph:
     """Build the working graph of a checked, shape-inferred model."""
     graph = proto.graph
-    consts = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    consts = {
+        t.name: placeholder(t) if is_external(t) else numpy_helper.to_array(t)
+        for t in graph.initializer
+    }
     specs: dict[str, TensorSpec] = {}
     for value in [*graph.input, *graph.value_info, *graph.output]:
         spec = value_spec(value)

@@ -117,6 +117,10 @@ class SearchSpace(ABC):
         gen = torch.Generator().manual_seed(0)
         return torch.randn(self.input_shape(spec), generator=gen)
 
+    def example_inputs(self, spec: Spec) -> tuple[torch.Tensor, ...]:
+        """Every graph input, in order (one tensor unless a space has several inputs)."""
+        return (self.example_input(spec),)
+
     def to_onnx(self, spec: Spec, *, dynamo: bool = False) -> bytes:
         """Export the network to one self-contained ONNX file (batch 1, fixed input shape).
 

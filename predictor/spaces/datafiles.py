@@ -97,7 +97,9 @@ def _candidates(name: str, space: SearchSpace, data_dir: Path) -> tuple[list[Spe
         table = data_dir / "fbnet_latency_ms.csv.gz"
         return read_measured_archs(table), f"the {table.name} arch column"
     rng = random.Random(0)
-    return [space.sample(rng) for _ in range(FAMILY_CANDIDATES)], (
+    # A space may draw its references from a smaller subspace (llm: models every device runs).
+    sample = getattr(space, "reference_sample", space.sample)
+    return [sample(rng) for _ in range(FAMILY_CANDIDATES)], (
         f"{FAMILY_CANDIDATES} samples with random.Random(0)"
     )
 

@@ -17,7 +17,14 @@ logger = logging.getLogger(__name__)
 OPSET = 20
 
 
-def export_onnx(module: torch.nn.Module, example: torch.Tensor, *, dynamo: bool = False) -> bytes:
+def export_onnx(
+    module: torch.nn.Module,
+    example: torch.Tensor | tuple[torch.Tensor, ...],
+    *,
+    dynamo: bool = False,
+    input_names: tuple[str, ...] = ("input",),
+    output_names: tuple[str, ...] = ("output",),
+) -> bytes:
     """Export ``module`` at the fixed shape of ``example`` and return the ONNX bytes.
 
     Both the TorchScript exporter (``dynamo=False``) and the torch.export-based one
@@ -25,8 +32,10 @@ def export_onnx(module: torch.nn.Module, example: torch.Tensor, *, dynamo: bool 
 
     Args:
         module: the network, in eval mode.
-        example: an input tensor of the exact shape to export.
+        example: an input tensor (or a tuple of them) of the exact shape to export.
         dynamo: choose the torch.export-based exporter.
+        input_names: graph input names (TorchScript exporter; one per example tensor).
+        output_names: graph output names (TorchScript exporter).
 
     Returns:
         The serialised ``ModelProto``.
@@ -40,7 +49,8 @@ def export_onnx(module: torch.nn.Module, example: torch.Tensor, *, dynamo: bool 
     # fighting other processes for the cores (NB201: 2 s instead of 11 s on a busy 2-core box).
     torch.set_num_threads(1)
     try:
-        proto = _export(module, example, buffer, dynamo=dynamo)
+        args = example if isinstance(example, tuple) else (example,)
+        proto = _export(module, args, buffer, dynamo, (input_names, output_names))
     finally:
         torch.set_num_threads(threads)
     logger.debug("exported %s with %d nodes", type(module).__name__, len(proto.graph.node))
@@ -48,7 +58,11 @@ def export_onnx(module: torch.nn.Module, example: torch.Tensor, *, dynamo: bool 
 
 
 def _export(
-    module: torch.nn.Module, example: torch.Tensor, buffer: io.BytesIO, *, dynamo: bool
+    module: torch.nn.Module,
+    args: tuple[torch.Tensor, ...],
+    buffer: io.BytesIO,
+    dynamo: bool,
+    names: tuple[tuple[str, ...], tuple[str, ...]],
 ) -> onnx.ModelProto:
     import onnx
     import torch
@@ -58,7 +72,7 @@ def _export(
         if dynamo:
             program = torch.onnx.export(
                 module,
-                (example,),
+                args,
                 dynamo=True,
                 opset_version=OPSET,
                 verbose=False,
@@ -70,12 +84,12 @@ def _export(
         else:
             torch.onnx.export(
                 module,
-                (example,),
+                args,
                 buffer,  # type: ignore[arg-type]
                 dynamo=False,
                 opset_version=OPSET,
-                input_names=["input"],
-                output_names=["output"],
+                input_names=list(names[0]),
+                output_names=list(names[1]),
                 do_constant_folding=True,
             )
             proto = onnx.load_from_string(buffer.getvalue())

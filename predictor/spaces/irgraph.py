@@ -66,6 +66,12 @@ class IRWriter:
         self._memo: dict[tuple[object, ...], TensorRef] = {}
         self._op: dict[TensorRef, str] = {}
 
+    def add_input(self, shape: tuple[int, ...], dtype: DType = "float32") -> TensorRef:
+        """One more graph input after ``self.input`` (e.g. a decoder's KV cache)."""
+        ref = self.builder.add_input(shape, dtype)
+        self._shape[ref] = tuple(shape)
+        return ref
+
     def shape(self, x: TensorRef) -> tuple[int, ...]:
         """Shape of tensor ``x``."""
         return self._shape[x]

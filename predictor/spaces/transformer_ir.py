@@ -81,10 +81,51 @@ def encoder_block(w: IRWriter, x: TensorRef, heads: int, mlp: int) -> TensorRef:
 
 def decoder_block(w: IRWriter, x: TensorRef, heads: int, kv_heads: int, ffn: int) -> TensorRef:
     """RMSNorm-GQA causal attention and RMSNorm-SwiGLU feed-forward, residuals."""
-    dim = w.shape(x)[-1]
     x = w.add(x, attention(w, rms_norm(w, x), heads, kv_heads, bias=False, causal=True))
+    return ffn_residual(w, x, ffn)
+
+
+def ffn_residual(w: IRWriter, x: TensorRef, ffn: int) -> TensorRef:
+    """RMSNorm-SwiGLU feed-forward with its residual."""
+    dim = w.shape(x)[-1]
     h = rms_norm(w, x)
     gate = w.linear(h, ffn, bias=False)
     gate = w.binary("Mul", gate, w.unary("Sigmoid", gate))
     hidden = w.binary("Mul", gate, w.linear(h, ffn, bias=False))
     return w.add(x, w.linear(hidden, dim, bias=False))
+
+
+def cached_attention(
+    w: IRWriter, x: TensorRef, heads: int, kv_heads: int, past_k: TensorRef, past_v: TensorRef
+) -> tuple[TensorRef, TensorRef, TensorRef]:
+    """One decode step of :meth:`predictor.spaces.nets.transformer.Attention.decode`.
+
+    Returns the attention output and the grown key and value caches.
+    """
+    dim = w.shape(x)[-1]
+    hd, group = dim // heads, heads // kv_heads
+    _, _, context, _ = w.shape(past_k)
+    q = w.reshape(w.linear(x, dim, bias=False), (1, kv_heads, group, 1, hd))
+    grown = (1, kv_heads, context + 1, hd)
+    k_new = w.reshape(w.linear(x, kv_heads * hd, bias=False), (1, kv_heads, 1, hd))
+    k = w.node("Concat", (past_k, k_new), grown, attrs={"axis": 2})
+    k_t = w.reshape(w.transpose(k, (0, 1, 3, 2)), (1, kv_heads, 1, hd, context + 1))
+    scores = w.scalar("Mul", matmul(w, q, k_t))
+    probs = w.node("Softmax", (scores,), w.shape(scores), attrs={"axis": 4})
+    v_new = w.reshape(w.linear(x, kv_heads * hd, bias=False), (1, kv_heads, 1, hd))
+    v = w.node("Concat", (past_v, v_new), grown, attrs={"axis": 2})
+    out = matmul(w, probs, w.reshape(v, (1, kv_heads, 1, context + 1, hd)))
+    return w.linear(w.reshape(out, (1, 1, dim)), dim, bias=False), k, v
+
+
+def cached_decoder_block(
+    w: IRWriter,
+    x: TensorRef,
+    heads: int,
+    kv_heads: int,
+    ffn: int,
+    past: tuple[TensorRef, TensorRef],
+) -> tuple[TensorRef, TensorRef, TensorRef]:
+    """:func:`decoder_block` for one token against a KV cache; returns it and the grown cache."""
+    out, k, v = cached_attention(w, rms_norm(w, x), heads, kv_heads, *past)
+    return ffn_residual(w, w.add(x, out), ffn), k, v

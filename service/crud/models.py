@@ -32,7 +32,13 @@ def find(session: Session, model_id: str) -> Model | None:
 
 
 def new_row(
-    model_id: str, size_bytes: int, graph: GraphIR, *, space: str | None = None, spec: Any = None
+    model_id: str,
+    size_bytes: int,
+    graph: GraphIR,
+    *,
+    space: str | None = None,
+    spec: Any = None,
+    graph_only: bool = False,
 ) -> Model:
     """A model row (not yet added) with the graph's static features."""
     return Model(
@@ -50,6 +56,7 @@ def new_row(
         family=space,
         space=space,
         spec=spec,
+        graph_only=graph_only,
     )
 
 

@@ -294,3 +294,20 @@ def test_simulated_backend_is_labelled_simulated_end_to_end(
     assert stored["environment"]["clock_mhz"] == 400.0
     assert stored["energy_mj"] > 0 and stored["peak_memory_bytes"] > 0
     assert "protocol_clock" not in stored["environment"]["extra"]
+
+
+def test_graph_only_model_runs_on_seeded_weights_and_says_so(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    import onnx
+
+    from predictor.ir.graph_only import strip
+
+    stripped = strip(onnx.load_from_string(small_cnn()), min_bytes=64).SerializeToString()
+    state = server.state
+    job = state.add_job("dev1", _add_model(state, stripped))
+    assert _agent(server, tmp_path).run(once=True) == 0
+    assert state.jobs[job]["status"] == "done"
+    (measurement,) = state.measurements
+    record = measurement["environment"]["extra"]["synthesized_weights"]
+    assert record["seed"] == 0 and record["tensors"] >= 3 and record["bytes"] > 0

@@ -55,3 +55,59 @@ def test_predict_specs_measure_and_wait() -> None:
     assert isinstance(body, dict)
     assert body["on_uncertain"] == "measure" and body["uncertainty_threshold"] == 0.3
     assert body["specs"] == [{"space": "fbnet", "arch": "0" * 22}]
+
+
+def _flaky(answers: list[httpx.Response | Exception]) -> tuple[httpx.MockTransport, list[int]]:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    return httpx.MockTransport(handler), calls
+
+
+GENERATION = {
+    "predictor_version": "v",
+    "device": "d",
+    "low_confidence": False,
+    "prompt_tokens": 128,
+    "new_tokens": 64,
+    "time_to_first_token_ms": {"mean": 10.0, "lo": 8.0, "hi": 12.0},
+    "total_ms": {"mean": 100.0, "lo": 80.0, "hi": 120.0},
+    "decode_contexts": [128, 191],
+    "decode_step_ms": [{"mean": 1.0, "lo": 0.8, "hi": 1.2}] * 2,
+}
+
+
+def test_429_503_and_connection_errors_are_retried() -> None:
+    transport, calls = _flaky(
+        [
+            httpx.Response(429, headers={"Retry-After": "0"}),
+            httpx.ConnectError("refused"),
+            httpx.Response(503, headers={"Retry-After": "0"}),
+            httpx.Response(200, json=GENERATION),
+        ]
+    )
+    client = Client("http://x", "tok", transport=transport, initial_wait_s=0.0)
+    out = client.generation("d", {"dim": 64}, 128, 64)
+    assert out.total_ms.mean == 100.0 and len(calls) == 4
+
+
+def test_retries_end_in_a_service_error() -> None:
+    transport, calls = _flaky([httpx.Response(503)] * 3)
+    client = Client("http://x", "tok", transport=transport, max_attempts=3, initial_wait_s=0.0)
+    with pytest.raises(ServiceError, match="HTTP 503"):
+        client.job(1)
+    assert len(calls) == 3
+
+
+def test_4xx_is_not_retried() -> None:
+    transport, calls = _flaky([httpx.Response(422, json={"error": {"code": "invalid_spec"}})])
+    client = Client("http://x", "tok", transport=transport)
+    with pytest.raises(ServiceError, match="422"):
+        client.job(1)
+    assert len(calls) == 1

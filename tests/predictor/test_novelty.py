@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 
 from predictor.api import DeviceContext, Sample, load_predictor, train_predictor
+from predictor.ensemble_predictor import EnsemblePredictor
 from predictor.features.featurizer import cost_basis
 from predictor.fewshot import FewShotConfig
 from predictor.ir.builder import GraphBuilder
 from predictor.ir.schema import GraphIR, TensorSpec
 from predictor.novelty import Novelty, NoveltySettings, op_mix
-from predictor.service_predictor import EnsemblePredictor
 
 
 def _graph(channels: int, kernel: int, extra: str | None = None) -> GraphIR:

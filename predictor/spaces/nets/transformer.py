@@ -6,6 +6,8 @@ exporters emit plain ONNX operators whose cost the IR can count.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -36,6 +38,23 @@ class Attention(nn.Module):
             scores = scores + self.mask
         out = torch.matmul(torch.softmax(scores, dim=-1), v)
         return self.o(out.permute(0, 3, 1, 2, 4).reshape(1, n, dim))
+
+    def decode(
+        self, x: torch.Tensor, past_k: torch.Tensor, past_v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One new token ``x`` ``(1, 1, dim)`` against a cache ``(1, kv_heads, C, head_dim)``.
+
+        Returns the attention output and the grown cache ``(1, kv_heads, C + 1, head_dim)``;
+        the new token attends to every cached position, so there is no mask.
+        """
+        dim = int(x.shape[-1])
+        kv, group, hd = self.kv_heads, self.heads // self.kv_heads, self.head_dim
+        q = self.q(x).reshape(1, kv, group, 1, hd)
+        k = torch.cat((past_k, self.k(x).reshape(1, kv, 1, hd)), dim=2)
+        v = torch.cat((past_v, self.v(x).reshape(1, kv, 1, hd)), dim=2)
+        scores = torch.matmul(q, k.unsqueeze(2).transpose(3, 4)) * self.scale
+        out = torch.matmul(torch.softmax(scores, dim=-1), v.unsqueeze(2))
+        return self.o(out.reshape(1, 1, dim)), k, v
 
 
 class EncoderBlock(nn.Module):
@@ -100,15 +119,40 @@ class DecoderBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))
+        return self.ffn(x)
+
+    def ffn(self, x: torch.Tensor) -> torch.Tensor:
+        """The residual SwiGLU half of the block."""
         h = self.norm2(x)
         return x + self.down(F.silu(self.gate(h)) * self.up(h))
 
+    def decode(
+        self, x: torch.Tensor, past_k: torch.Tensor, past_v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One token through the block with a KV cache; returns it and the grown cache."""
+        out, k, v = self.attn.decode(self.norm1(x), past_k, past_v)
+        return self.ffn(x + out), k, v
+
 
 class DecoderLM(nn.Module):
-    """Token embedding, decoder blocks, final RMSNorm, LM head: logits for a prefill."""
+    """Token embedding, decoder blocks, final RMSNorm, LM head.
+
+    ``forward(ids)`` is a prefill (logits of every prompt position, causal mask of
+    ``seq_len``); ``forward(ids, k_0, v_0, k_1, v_1, ...)`` is one decode step against a KV
+    cache per layer and returns ``(logits, present k_0, present v_0, ...)``. ``tie`` shares the
+    embedding matrix with the LM head.
+    """
 
     def __init__(
-        self, vocab: int, dim: int, layers: int, heads: int, kv_heads: int, ffn: int, seq_len: int
+        self,
+        vocab: int,
+        dim: int,
+        layers: int,
+        heads: int,
+        kv_heads: int,
+        ffn: int,
+        seq_len: int,
+        tie: bool = False,
     ) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab, dim)
@@ -117,6 +161,16 @@ class DecoderLM(nn.Module):
         )
         self.norm = RMSNorm(dim)
         self.head = nn.Linear(dim, vocab, bias=False)
+        if tie:
+            self.head.weight = self.embed.weight
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.head(self.norm(self.blocks(self.embed(ids))))
+    def forward(self, ids: torch.Tensor, *past: torch.Tensor) -> Any:
+        if not past:
+            return self.head(self.norm(self.blocks(self.embed(ids))))
+        x = self.embed(ids)
+        present: list[torch.Tensor] = []
+        blocks: list[DecoderBlock] = list(self.blocks)  # type: ignore[arg-type]
+        for i, block in enumerate(blocks):
+            x, k, v = block.decode(x, past[2 * i], past[2 * i + 1])
+            present += [k, v]
+        return (self.head(self.norm(x)), *present)

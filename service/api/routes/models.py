@@ -40,7 +40,9 @@ _UPLOAD_DOC: dict[str, Any] = {
 
 def _too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
-        f"model is larger than the limit of {limit} bytes (PERFLOOP_MAX_MODEL_BYTES)",
+        f"model is larger than the limit of {limit} bytes (PERFLOOP_MAX_MODEL_BYTES); "
+        "predictions need only its shapes: upload a graph-only copy written by "
+        "`perfloop strip MODEL -o MODEL.graph.onnx` (weights left out, a few KB to MB)",
         field="model",
         code="model_too_large",
     )

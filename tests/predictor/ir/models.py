@@ -72,3 +72,37 @@ def custom_op_model(with_shape: bool = True) -> onnx.ModelProto:
     )
     model.ir_version = 8
     return model
+
+
+def external_reference(name: str, dims: list[int], dtype: int = TensorProto.FLOAT) -> TensorProto:
+    """An initializer whose data claims to live in a file that is not there."""
+    tensor = TensorProto(name=name, data_type=dtype, dims=dims)
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value="absent.bin")
+    return tensor
+
+
+def decoder_graph_only(vocab: int, dim: int, layers: int, ffn: int) -> onnx.ModelProto:
+    """A decode-step-shaped chain: embedding Gather, per layer q/k/v/o and a 3-matrix FFN
+    (MatMuls with absent weights), an LM head; every weight an external reference."""
+    nodes = [helper.make_node("Gather", ["embed", "ids"], ["h0"], axis=0)]
+    weights = [external_reference("embed", [vocab, dim])]
+    x = "h0"
+    for i in range(layers):
+        shapes = [(dim, dim)] * 4 + [(dim, ffn), (dim, ffn), (ffn, dim)]
+        for j, (k, n) in enumerate(shapes):
+            name = f"w{i}_{j}"
+            weights.append(external_reference(name, [k, n]))
+            if j == 6:
+                nodes.append(helper.make_node("Mul", [f"m{i}_4", f"m{i}_5"], [f"g{i}"]))
+            source = x if j < 6 else f"g{i}"
+            nodes.append(helper.make_node("MatMul", [source, name], [f"m{i}_{j}"]))
+        total = [f"m{i}_{j}" for j in (0, 1, 2, 3, 6)]
+        nodes.append(helper.make_node("Sum", [x, *total], [f"h{i + 1}"]))
+        x = f"h{i + 1}"
+    weights.append(external_reference("head", [dim, vocab]))
+    nodes.append(helper.make_node("MatMul", [x, "head"], ["logits"]))
+    ids = helper.make_tensor_value_info("ids", TensorProto.INT64, [1, 1])
+    out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 1, vocab])
+    graph = helper.make_graph(nodes, "decoder", [ids], [out], weights)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

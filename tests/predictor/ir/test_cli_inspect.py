@@ -26,6 +26,7 @@ SUMMARY_KEYS = {
     "unknown_ops",
     "inputs",
     "outputs",
+    "graph_only",
 }
 
 
@@ -92,3 +93,41 @@ def test_parse_input_shapes() -> None:
     for bad in ("x", "x=", "=1,2", "x=1,a", "x=0,3"):
         with pytest.raises(typer.BadParameter, match="NAME=D1,D2"):
             parse_input_shapes([bad])
+
+
+def test_strip_then_inspect_is_graph_only_with_the_same_features(
+    model_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "graph_only.onnx"
+    stripped = CliRunner().invoke(
+        app, ["strip", str(model_path), "-o", str(out), "--min-bytes", "0"]
+    )
+    assert stripped.exit_code == 0, stripped.output
+    assert out.stat().st_size < model_path.stat().st_size
+    before = json.loads(CliRunner().invoke(app, ["inspect", str(model_path), "--json"]).stdout)
+    after = json.loads(CliRunner().invoke(app, ["inspect", str(out), "--json"]).stdout)
+    assert (before.pop("graph_only"), after.pop("graph_only")) == (False, True)
+    assert after == before
+
+
+def test_strip_of_garbage_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not onnx")
+    result = CliRunner().invoke(app, ["strip", str(bad), "-o", str(tmp_path / "o.onnx")])
+    assert result.exit_code == 2
+    assert "not_onnx" in result.output
+
+
+def test_strip_does_not_import_torch(model_path: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    out = tmp_path / "o.onnx"
+    code = (
+        "import sys\nfrom perfloop.cli import app\ntry:\n"
+        f"    app(['strip', {str(model_path)!r}, '-o', {str(out)!r}])\n"
+        "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
+        "sys.exit(3 if 'torch' in sys.modules else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+    assert out.exists()

@@ -107,15 +107,26 @@ def test_empty_graph() -> None:
         ir_from_onnx(helper.make_model(graph))
 
 
-def test_external_data() -> None:
+def test_external_initializer_is_a_graph_only_model() -> None:
     model = conv_model()
+    expected = ir_from_onnx(model)
     tensor = model.graph.initializer[0]
     tensor.ClearField("raw_data")
     del tensor.float_data[:]
     tensor.data_location = TensorProto.EXTERNAL
     entry = tensor.external_data.add()
-    entry.key, entry.value = "location", "weights.bin"
-    with pytest.raises(ExternalDataError, match="'w'"):
+    entry.key, entry.value = "location", "weights.bin"  # absent: never opened
+    assert ir_from_onnx(model) == expected
+
+
+def test_external_data_in_a_constant_node_is_refused() -> None:
+    model = conv_model()
+    value = numpy_helper.from_array(np.zeros(4, np.float32), "c")
+    value.ClearField("raw_data")
+    value.data_location = TensorProto.EXTERNAL
+    value.external_data.add(key="location", value="c.bin")
+    model.graph.node.insert(0, helper.make_node("Constant", [], ["c"], value=value))
+    with pytest.raises(ExternalDataError, match="only top-level initializers"):
         ir_from_onnx(model)
 
 

@@ -39,6 +39,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/models/{model_id}"): ALL,
     ("GET", "/api/v1/models/{model_id}/onnx"): ALL,
     ("POST", "/api/v1/predictions"): CLIENTS,
+    ("POST", "/api/v1/predictions/generation"): CLIENTS,
     ("GET", "/api/v1/predictors"): CLIENTS,
     ("POST", "/api/v1/predictors/train"): ADMIN,
     ("GET", "/api/v1/predictors/train/{request_id}"): CLIENTS,

@@ -150,3 +150,42 @@ def test_upload_exported_search_space_model(
         graph.num_nodes,
     )
     assert body["peak_activation_bytes"] == graph.peak_activation_bytes
+
+
+def test_over_the_limit_413_says_how_to_strip(client: TestClient, admin: dict[str, str]) -> None:
+    r = client.post("/api/v1/models", content=b"\0" * 1_000_001, headers={**admin, **OCTET})
+    assert r.status_code == 413
+    assert "perfloop strip" in r.json()["error"]["message"]
+
+
+def test_graph_only_upload_is_stored_and_marked(
+    client: TestClient, client_auth: dict[str, str]
+) -> None:
+    from tests.predictor.ir.models import decoder_graph_only
+
+    model = decoder_graph_only(32000, 2048, 20, 5632)  # 1.1e9 parameters, weights absent
+    data = model.SerializeToString()
+    r = client.post("/api/v1/models", content=data, headers={**client_auth, **OCTET})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["graph_only"] is True and body["size_bytes"] == len(data) < 1_000_000
+    assert body["params"] == 2 * 32000 * 2048 + 20 * (4 * 2048 * 2048 + 3 * 2048 * 5632)
+    self_contained = client.post(
+        "/api/v1/models", content=tiny_onnx(channels=7), headers={**client_auth, **OCTET}
+    )
+    assert self_contained.json()["graph_only"] is False
+
+
+def test_bad_graph_only_reference_is_a_named_422(
+    client: TestClient, client_auth: dict[str, str]
+) -> None:
+    from tests.predictor.ir.models import decoder_graph_only
+
+    model = decoder_graph_only(16, 8, 1, 8)
+    model.graph.initializer[1].external_data.add(key="length", value="3")
+    r = client.post(
+        "/api/v1/models", content=model.SerializeToString(), headers={**client_auth, **OCTET}
+    )
+    assert r.status_code == 422
+    assert r.json()["error"]["code"] == "bad_graph_only"
+    assert "'w0_0'" in r.json()["error"]["message"]

@@ -246,3 +246,101 @@ def test_body_is_a_predictions_out_and_documented(
         "responses"
     ]["200"]
     assert schema["content"]["application/json"]["schema"]["$ref"].endswith("/PredictionsOut")
+
+
+def test_graph_only_model_predicts(
+    client: TestClient,
+    db: Database,
+    tmp_path: Path,
+    admin: dict[str, str],
+    client_auth: dict[str, str],
+    setup: list[tuple[str, int]],
+) -> None:
+    from tests.predictor.ir.models import decoder_graph_only
+
+    _register(db, tmp_path, "v1", 0.01)
+    client.post("/api/v1/predictors/v1/activate", headers=admin)
+    data = decoder_graph_only(32000, 2048, 20, 5632).SerializeToString()
+    headers = {**client_auth, "Content-Type": "application/octet-stream"}
+    model = client.post("/api/v1/models", content=data, headers=headers).json()
+    assert model["graph_only"] is True
+    r = _predict(client, client_auth, model_ids=[model["id"]])
+    assert r.status_code == 200, r.text
+    macs = model["macs"]  # the test predictor is linear in MACs: exact features, exact answer
+    latency = r.json()["predictions"][0]["metrics"]["latency_ms"]
+    assert latency["mean"] == pytest.approx(0.01 * macs / 1e6)
+
+
+LLM = {"vocab": 1024, "dim": 64, "layers": 2, "heads": 4, "kv_heads": 2, "ffn_ratio": 2}
+
+
+def test_generation_estimate_integrates_decode_over_the_growing_context(
+    client: TestClient,
+    db: Database,
+    tmp_path: Path,
+    admin: dict[str, str],
+    client_auth: dict[str, str],
+    setup: list[tuple[str, int]],
+) -> None:
+    from predictor.spaces.llm import DecoderLMSpace
+
+    _register(db, tmp_path, "v1", 0.01)
+    client.post("/api/v1/predictors/v1/activate", headers=admin)
+    body = {"device": "dev1", "arch": LLM, "prompt_tokens": 16, "new_tokens": 8}
+    r = client.post("/api/v1/predictions/generation", json=body, headers=client_auth)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    space = DecoderLMSpace()
+    prefill_macs = space.to_ir({**LLM, "seq_len": 16}).macs
+    assert out["time_to_first_token_ms"]["mean"] == pytest.approx(0.01 * prefill_macs / 1e6)
+    steps = [  # the test predictor is linear in MACs, and decode MACs are linear in the context
+        0.01 * space.to_ir({**LLM, "seq_len": 1, "phase": "decode", "context": c}).macs / 1e6
+        for c in range(16, 24)
+    ]
+    assert out["decode_contexts"][0] == 16 and out["decode_contexts"][-1] == 23
+    total = out["total_ms"]
+    assert total["mean"] == pytest.approx(out["time_to_first_token_ms"]["mean"] + sum(steps))
+    assert total["lo"] < total["mean"] < total["hi"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"arch": {**LLM, "heads": 3}}, "arch"),
+        ({"prompt_tokens": 0}, "prompt_tokens"),
+        ({"new_tokens": 0}, "new_tokens"),
+    ],
+)
+def test_bad_generation_requests_are_named_422(
+    client: TestClient,
+    db: Database,
+    tmp_path: Path,
+    admin: dict[str, str],
+    client_auth: dict[str, str],
+    setup: list[tuple[str, int]],
+    change: dict[str, object],
+    field: str,
+) -> None:
+    _register(db, tmp_path, "v1", 0.01)
+    client.post("/api/v1/predictors/v1/activate", headers=admin)
+    body = {"device": "dev1", "arch": LLM, "prompt_tokens": 16, "new_tokens": 8, **change}
+    r = client.post("/api/v1/predictions/generation", json=body, headers=client_auth)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == field and r.json()["error"]["code"] == "invalid_spec"
+
+
+def test_decode_spec_with_zero_context_is_a_named_422(
+    client: TestClient,
+    db: Database,
+    tmp_path: Path,
+    admin: dict[str, str],
+    client_auth: dict[str, str],
+    setup: list[tuple[str, int]],
+) -> None:
+    _register(db, tmp_path, "v1", 0.01)
+    client.post("/api/v1/predictors/v1/activate", headers=admin)
+    arch = {**LLM, "seq_len": 1, "phase": "decode", "context": 0}
+    r = _predict(client, client_auth, specs=[{"space": "llm", "arch": arch}])
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "specs.0.arch"
+    assert "context=0" in r.json()["error"]["message"]
