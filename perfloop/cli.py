@@ -95,6 +95,13 @@ def _register_all() -> None:
             raise
     else:
         register_agents(app, bench)
+    try:  # benchmarks/ is not installed with perfloop; a checkout has it
+        from benchmarks.cli import register as register_benchmarks
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("benchmarks", "benchmarks.cli"):
+            raise
+    else:
+        register_benchmarks(app, bench)
 
 
 _register_all()

@@ -16,6 +16,7 @@ import typer
 def register(app: typer.Typer, bench: typer.Typer) -> None:
     """Add the predictor's commands to the root app and its ``bench`` group."""
     _register_inspect(app)
+    app.command("pretrain")(__import__("predictor.pretrain_cli").pretrain_cli.pretrain_command)
     __import__("predictor.bench_cli").bench_cli.register_bench(app, bench)
     bench.command("active")(__import__("predictor.active.cli").active.cli.bench_active)
 

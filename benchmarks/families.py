@@ -1,0 +1,287 @@
+"""Leave-one-family-out benchmark on the measured graph-zoo corpus (``perfloop bench families``).
+
+For each family (a zoo search space) a predictor is trained on every other family's
+measurements on every device, then predicts the held-out family on each device:
+
+* zero-shot: the device's learned head (the device has measurements of every other family and
+  none of this one);
+* after k measured members (k = 1, 3, 5; seeded draws; scored on the family's other members):
+  the zero-shot prediction times the geometric-mean ratio measured / predicted of the k members
+  (one per-family scale; the interval widened by the uncertainty of that scale).
+
+Beside it, fitted on exactly the same device rows (other families, plus the k members): a MACs
+power law (:class:`predictor.baselines.models.MacsLinear`) and a per-op-type lookup table (NNLS
+on per-op-type count, GMACs and output MB: :class:`predictor.baselines.models.LookupTable` on
+:func:`predictor.features.featurizer.cost_basis`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from predictor.api import DeviceContext, Sample
+from predictor.artifact import load_artifact
+from predictor.baselines.models import LookupTable, MacsLinear
+from predictor.data.zoo import ZooRecord
+from predictor.features.featurizer import cost_basis
+from predictor.ir.schema import GraphIR
+from predictor.training.fit import FitSettings
+from predictor.training.from_samples import train_from_samples
+from predictor.training.pretrain import GraphBuilder
+
+logger = logging.getLogger(__name__)
+
+METHODS: tuple[str, ...] = ("perfloop", "macs_power_law", "op_lookup")
+Z90 = 1.6448536269514722
+#: Called after each held-out family: ``(families done, families in all, family)``.
+ProgressFn = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class FamiliesBench:
+    """What to run."""
+
+    corpus: tuple[Path, ...]
+    families: tuple[str, ...] = ()
+    shots: tuple[int, ...] = (1, 3, 5)
+    #: Members of each training family used (seeded draw); the held-out family's are capped
+    #: at ``test_per_family``.
+    train_per_family: int = 150
+    test_per_family: int = 100
+    settings: FitSettings = field(default_factory=FitSettings)
+    min_device_samples: int = 20
+    seed: int = 0
+
+
+@dataclass
+class Corpus:
+    """Latency per (family, spec key) and device, with each spec's graph."""
+
+    graphs: dict[tuple[str, str], GraphIR]
+    latency_ms: dict[str, dict[tuple[str, str], float]]
+    backend: dict[str, str]
+
+    @classmethod
+    def load(cls, records: Sequence[ZooRecord]) -> Corpus:
+        """Index the records with a positive latency (a repeated key keeps its last value)."""
+        build = GraphBuilder()
+        out = cls({}, {}, {})
+        for r in records:
+            if not r.latency_ms or r.latency_ms <= 0:
+                continue
+            key = (r.space, r.spec_key)
+            if key not in out.graphs:
+                out.graphs[key] = build(r.space, r.spec, r.spec_key)
+            out.latency_ms.setdefault(r.device, {})[key] = float(r.latency_ms)
+            out.backend[r.device] = r.backend
+        return out
+
+    def families(self) -> list[str]:
+        """Families with at least one measurement, sorted."""
+        return sorted({f for f, _ in self.graphs})
+
+    def members(self, family: str, count: int, seed: int) -> list[tuple[str, str]]:
+        """Up to ``count`` keys of ``family`` (seeded draw, sorted first for determinism)."""
+        keys = sorted(k for k in self.graphs if k[0] == family)
+        random.Random(f"{seed}:{family}").shuffle(keys)
+        return keys[:count]
+
+
+def _ape(pred: np.ndarray, true: np.ndarray) -> np.ndarray:
+    out: np.ndarray = np.abs(pred - true) / true
+    return out
+
+
+def scores(
+    pred: np.ndarray, true: np.ndarray, lo: np.ndarray | None = None, hi: np.ndarray | None = None
+) -> dict[str, float | None]:
+    """MAPE, median APE, Spearman, acc_10 (all as fractions) and 90% coverage when intervals."""
+    from predictor.metrics import spearman
+
+    ape = _ape(pred, true)
+    return {
+        "n": float(len(true)),
+        "mape": float(ape.mean()),
+        "median_ape": float(np.median(ape)),
+        "spearman": spearman(pred, true) if len(true) > 2 else None,
+        "acc_10": float(np.mean(ape <= 0.10)),
+        "coverage_90": (
+            float(np.mean((true >= lo) & (true <= hi)))
+            if lo is not None and hi is not None
+            else None
+        ),
+    }
+
+
+def shifted(
+    mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, support: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The zero-shot prediction rescaled by the geometric-mean ratio on the ``support`` rows.
+
+    The 90% interval's log half-width becomes that of a new residual given k observed ones:
+    ``z * s * sqrt(1 + 1/k)``, with ``s`` the residuals' spread (k >= 3) or the zero-shot
+    interval's implied log std (fewer).
+    """
+    residual = np.log(y) - np.log(mean[support])
+    k = len(support)
+    prior = (np.log(hi) - np.log(lo)) / (2 * Z90)
+    spread = np.full_like(mean, residual.std(ddof=1)) if k >= 3 else prior
+    half = Z90 * np.maximum(spread, 0.02) * np.sqrt(1 + 1 / k)
+    center = np.log(mean) + residual.mean()
+    return np.exp(center), np.exp(center - half), np.exp(center + half)
+
+
+def _baselines(
+    train_x: tuple[np.ndarray, np.ndarray], train_y: np.ndarray, test_x: tuple[np.ndarray, ...]
+) -> dict[str, np.ndarray]:
+    macs = MacsLinear().fit(train_x[0], train_y).predict(test_x[0])
+    lookup = LookupTable().fit(train_x[1], train_y).predict(test_x[1])
+    return {"macs_power_law": macs, "op_lookup": np.maximum(lookup, 1e-6)}
+
+
+@dataclass
+class _Features:
+    """Baseline inputs per graph key: MACs column and per-op-type basis (padded to one width)."""
+
+    rows: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+
+    @classmethod
+    def build(cls, graphs: dict[tuple[str, str], GraphIR]) -> _Features:
+        basis = {k: cost_basis(g) for k, g in graphs.items()}
+        width = max(len(b) for b in basis.values())
+        rows = {
+            k: (np.asarray([float(graphs[k].macs)]), np.pad(b, (0, width - len(b))))
+            for k, b in basis.items()
+        }
+        return cls(rows)
+
+    def matrices(self, keys: Sequence[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            np.stack([self.rows[k][0] for k in keys]),
+            np.stack([self.rows[k][1] for k in keys]),
+        )
+
+
+def _train(
+    corpus: Corpus, train_keys: set[tuple[str, str]], bench: FamiliesBench, out: Path
+) -> Any:
+    samples = [
+        Sample(graph=corpus.graphs[key], device=device, latency_ms=value)
+        for device, values in sorted(corpus.latency_ms.items())
+        for key, value in values.items()
+        if key in train_keys
+    ]
+    random.Random(bench.seed).shuffle(samples)
+    path = train_from_samples(
+        samples, out, bench.settings, "lofo", bench.min_device_samples, gate_heads=False
+    )
+    return load_artifact(path)
+
+
+def _device_rows(
+    corpus: Corpus,
+    device: str,
+    family: str,
+    predictor: Any,
+    features: _Features,
+    train_keys: set[tuple[str, str]],
+    bench: FamiliesBench,
+) -> dict[str, Any]:
+    values = corpus.latency_ms[device]
+    test = [k for k in corpus.members(family, bench.test_per_family, bench.seed) if k in values]
+    if len(test) < max(bench.shots, default=0) + 3:
+        return {}
+    known = sorted(k for k in values if k in train_keys)
+    y = np.asarray([values[k] for k in test])
+    batch = predictor.predict([corpus.graphs[k] for k in test], DeviceContext(device))
+    est = [e["latency_ms"] for e in batch.estimates]
+    mean, lo, hi = (np.asarray([getattr(e, a) for e in est]) for a in ("mean", "lo", "hi"))
+    out: dict[str, Any] = {"zero_shot": {"perfloop": scores(mean, y, lo, hi)}, "pred": mean, "y": y}
+    known_y = np.asarray([values[k] for k in known])
+    for name, pred in _baselines(
+        features.matrices(known), known_y, features.matrices(test)
+    ).items():
+        out["zero_shot"][name] = scores(pred, y)
+    rng = np.random.default_rng(bench.seed)
+    for k in bench.shots:
+        support = np.sort(rng.choice(len(test), k, replace=False))
+        rest = np.setdiff1d(np.arange(len(test)), support)
+        m, lo_k, hi_k = shifted(mean, lo, hi, support, y[support])
+        row = {"perfloop": scores(m[rest], y[rest], lo_k[rest], hi_k[rest])}
+        fit_keys = known + [test[i] for i in support]
+        fit_y = np.concatenate([known_y, y[support]])
+        rest_x = features.matrices([test[i] for i in rest])
+        for name, pred in _baselines(features.matrices(fit_keys), fit_y, rest_x).items():
+            row[name] = scores(pred, y[rest])
+        out[f"k{k}"] = row
+    return out
+
+
+def run_families(
+    records: Sequence[ZooRecord], bench: FamiliesBench, progress: ProgressFn | None = None
+) -> dict[str, Any]:
+    """Run the benchmark on ``records`` (a corpus); the JSON-ready result.
+
+    Raises:
+        ValueError: a requested family is not in the corpus (the message lists those that are).
+    """
+    start = time.perf_counter()
+    corpus = Corpus.load(records)
+    available = corpus.families()
+    families = list(bench.families) or available
+    unknown = [f for f in families if f not in available]
+    if unknown:
+        raise ValueError(f"families {unknown} are not in the corpus; families: {available}")
+    features = _Features.build(corpus.graphs)
+    per_family: dict[str, dict[str, Any]] = {}
+    pooled: dict[str, tuple[list[float], list[float]]] = {}
+    for i, family in enumerate(families):
+        train_keys = {
+            key
+            for other in available
+            if other != family
+            for key in corpus.members(other, bench.train_per_family, bench.seed)
+        }
+        with tempfile.TemporaryDirectory() as tmp:
+            predictor = _train(corpus, train_keys, bench, Path(tmp) / "artifact")
+        per_family[family] = {}
+        for device in sorted(corpus.latency_ms):
+            rows = _device_rows(corpus, device, family, predictor, features, train_keys, bench)
+            if rows:
+                pred, y = rows.pop("pred"), rows.pop("y")
+                pooled.setdefault(device, ([], []))[0].extend(pred.tolist())
+                pooled[device][1].extend(y.tolist())
+                per_family[family][device] = rows
+        if progress is not None:
+            progress(i + 1, len(families), family)
+    return {
+        "config": _config_dict(bench),
+        "backends": corpus.backend,
+        "families": per_family,
+        "pooled_zero_shot": {
+            d: scores(np.asarray(p), np.asarray(t)) for d, (p, t) in sorted(pooled.items())
+        },
+        "wall_s": time.perf_counter() - start,
+    }
+
+
+def _config_dict(bench: FamiliesBench) -> dict[str, Any]:
+    return {
+        "corpus": [p.name for p in bench.corpus],
+        "families": list(bench.families),
+        "shots": list(bench.shots),
+        "train_per_family": bench.train_per_family,
+        "test_per_family": bench.test_per_family,
+        "settings": bench.settings.to_dict(),
+        "min_device_samples": bench.min_device_samples,
+        "seed": bench.seed,
+    }

@@ -1,0 +1,67 @@
+"""Leave-one-family-out benchmark: every family held out once, zero-shot and k-shot rows per
+device, baselines beside perfloop, targets checked; the k-shot rescaling recovers a scale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.families import FamiliesBench, run_families, scores, shifted
+from benchmarks.targets import check_targets
+from predictor.training.fit import QUICK_SETTINGS
+from tests.predictor.data.zoo_factory import synthetic_records
+
+
+def test_shifted_recovers_a_constant_scale_and_widens_with_few_members() -> None:
+    mean = np.asarray([1.0, 2.0, 4.0, 8.0])
+    lo, hi = mean / 1.5, mean * 1.5
+    y = 3.0 * mean
+    m1, lo1, hi1 = shifted(mean, lo, hi, np.asarray([0]), y[[0]])
+    np.testing.assert_allclose(m1, y)
+    assert np.all(hi1 / lo1 > hi / lo)  # one member: the scale itself is uncertain
+    m3, lo3, hi3 = shifted(mean, lo, hi, np.asarray([0, 1, 2]), y[[0, 1, 2]])
+    np.testing.assert_allclose(m3, y)
+    assert np.all(hi3 / lo3 < hi1 / lo1)  # three identical ratios: a tight scale
+
+
+def test_scores_are_fractions() -> None:
+    s = scores(np.asarray([1.05, 2.0, 3.6]), np.asarray([1.0, 2.0, 3.0]))
+    assert s["mape"] == pytest.approx((0.05 + 0 + 0.2) / 3)
+    assert s["median_ape"] == pytest.approx(0.05)
+    assert s["acc_10"] == pytest.approx(2 / 3)
+    assert s["coverage_90"] is None
+
+
+def test_every_family_is_held_out_once(tmp_path: Path) -> None:
+    records = synthetic_records(("kws", "rnn", "vit"), 14, ("ort-cpu-local", "litert-local"))
+    bench = FamiliesBench(
+        corpus=(tmp_path / "x.jsonl.gz",),
+        shots=(1, 5),
+        train_per_family=14,
+        test_per_family=14,
+        settings=QUICK_SETTINGS,
+        min_device_samples=10,
+    )
+    done: list[str] = []
+    result = run_families(records, bench, lambda i, n, family: done.append(family))
+    assert done == ["kws", "rnn", "vit"]
+    assert set(result["families"]) == {"kws", "rnn", "vit"}
+    rows = result["families"]["rnn"]["ort-cpu-local"]
+    assert set(rows) == {"zero_shot", "k1", "k5"}
+    assert set(rows["zero_shot"]) == {"perfloop", "macs_power_law", "op_lookup"}
+    assert rows["zero_shot"]["perfloop"]["n"] == 14
+    assert rows["k5"]["perfloop"]["n"] == 9  # scored on the members not measured
+    assert rows["zero_shot"]["perfloop"]["coverage_90"] is not None
+    assert result["backends"] == {"ort-cpu-local": "ort-cpu", "litert-local": "litert"}
+    targets = check_targets(result)
+    assert {t["device"] for t in targets} == {"ort-cpu-local", "litert-local"}
+    assert all(isinstance(t["met"], bool) for t in targets)
+
+
+def test_unknown_family_names_the_valid_ones(tmp_path: Path) -> None:
+    records = synthetic_records(("kws",), 3, ("ort-cpu-local",))
+    bench = FamiliesBench(corpus=(), families=("nope",), settings=QUICK_SETTINGS)
+    with pytest.raises(ValueError, match=r"\['kws'\]"):
+        run_families(records, bench)
