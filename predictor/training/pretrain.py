@@ -40,6 +40,11 @@ HELP_TEST_DEVICES: tuple[str, ...] = (
 )
 #: Table file name prefix -> search space of its ``arch`` column.
 TABLE_SPACES: dict[str, str] = {"nasbench201": "nasbench201", "fbnet": "fbnet"}
+#: Head names of the shipped model: corpus devices and published-table devices are prefixed,
+#: so a user's device that happens to share a name ("ort-cpu", "pixel3") is not silently served
+#: by a head fitted on another machine; it gets the few-shot head on its own measurements.
+CORPUS_PREFIX = "zoo/"
+TABLE_PREFIX = "help/"
 #: Called once per graph built (for progress bars): ``(done, total)``.
 ProgressFn = Callable[[int, int], None]
 
@@ -117,11 +122,11 @@ class GraphBuilder:
         return graph
 
 
-def record_sample(record: ZooRecord, graph: GraphIR) -> Sample:
-    """A corpus record as a training sample (its device name kept)."""
+def record_sample(record: ZooRecord, graph: GraphIR, prefix: str = "") -> Sample:
+    """A corpus record as a training sample on device ``prefix + record.device``."""
     return Sample(
         graph=graph,
-        device=record.device,
+        device=prefix + record.device,
         latency_ms=record.latency_ms,
         energy_mj=record.energy_mj,
         peak_memory_bytes=record.peak_memory_bytes,
@@ -129,7 +134,9 @@ def record_sample(record: ZooRecord, graph: GraphIR) -> Sample:
 
 
 def pretrain_samples(config: PretrainConfig, progress: ProgressFn | None = None) -> list[Sample]:
-    """Every training sample of ``config``: corpus records, then the tables' rows.
+    """Every training sample of ``config`` (corpus records and the tables' rows), shuffled.
+
+    Device names get :data:`CORPUS_PREFIX` / :data:`TABLE_PREFIX`.
 
     Raises:
         predictor.spaces.base.UnknownSpaceError: a record names a space this build lacks.
@@ -147,11 +154,13 @@ def pretrain_samples(config: PretrainConfig, progress: ProgressFn | None = None)
     total = len(records) + len(rows)
     samples: list[Sample] = []
     for done, record in enumerate(records, start=1):
-        samples.append(record_sample(record, build(record.space, record.spec, record.spec_key)))
+        graph = build(record.space, record.spec, record.spec_key)
+        samples.append(record_sample(record, graph, CORPUS_PREFIX))
         if progress is not None:
             progress(done, total)
     for done, (space, arch, device, value) in enumerate(rows, start=len(records) + 1):
-        samples.append(Sample(graph=build(space, arch, arch), device=device, latency_ms=value))
+        graph = build(space, arch, arch)
+        samples.append(Sample(graph=graph, device=TABLE_PREFIX + device, latency_ms=value))
         if progress is not None:
             progress(done, total)
     logger.info("%d corpus records and %d table values", len(records), len(rows))

@@ -12,7 +12,9 @@ from service.core.config import Settings
 from service.core.db import Database
 from service.crud import predictors as predictor_crud
 from service.main import create_app
+from service.retrain import RetrainConfig, run_round
 from service.shipped import install_shipped
+from service.state import AppState
 from tests.service.factories import make_device, make_measurement, make_model
 
 
@@ -67,3 +69,27 @@ def test_fresh_install_predicts_a_new_device_with_and_without_measurements(
     ]
     assert min(width) > max(fitted)  # no measurement: a wider interval than after five
     assert 0.3 < measured_rows[5]["metrics"]["latency_ms"]["mean"] < 3.0  # near measured peers
+
+
+def test_the_first_retrained_version_is_compared_with_the_shipped_one(
+    db: Database, settings: Settings
+) -> None:
+    shipped = install_shipped(db, settings)
+    state = AppState.build(settings, load_predictor)
+    try:
+        with db.session(write=True) as session:
+            make_device(session, "dev1")
+            for _ in range(12):
+                model = make_model(session)
+                make_measurement(session, model.id, latency_ms=0.02 * model.macs / 1e6 + 0.1)
+        result = run_round(state, RetrainConfig(min_device_samples=6), {})
+        with db.session() as session:
+            row = predictor_crud.get(session, result.version)
+            active = predictor_crud.active(session)
+            assert active is not None
+            assert row.metrics["compared_with"] == shipped
+            assert row.metrics["warm_start_from"] == shipped
+            assert set(row.metrics["active_per_device"]) == {"dev1"}  # the shipped one scored
+            assert active.version == (result.version if result.promoted else shipped)
+    finally:
+        state.db.dispose()
