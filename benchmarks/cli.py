@@ -21,15 +21,18 @@ def _csv(value: str) -> tuple[str, ...]:
 
 def bench_families(
     corpus: Path = typer.Option(Path("datasets/zoo"), help="Zoo corpus directory (*.jsonl.gz)."),
+    table: list[Path] = typer.Option([], help="Published table to meta-train on; default: shared."),
     families: str = typer.Option("", help="Comma-separated families (default: all in corpus)."),
     shots: str = typer.Option("1,3,5", help="Measured members of the held-out family."),
-    train_per_family: int = typer.Option(150, min=1, help="Training members per other family."),
+    support: int = typer.Option(100, min=3, help="Other-family measurements per device head."),
     test_per_family: int = typer.Option(100, min=6, help="Held-out family members scored."),
+    table_rows: int = typer.Option(300, min=1, help="Architectures drawn from each table."),
     members: int = typer.Option(2, min=1, help="Ensemble members."),
     epochs: int = typer.Option(30, min=1, help="Epochs per member (at least --min-steps)."),
-    min_steps: int = typer.Option(600, min=0, help="Fewest optimizer steps per member."),
+    min_steps: int = typer.Option(1500, min=0, help="Fewest optimizer steps per member."),
+    encoder: Path | None = typer.Option(None, help="Meta-trained artifact (never saw the corpus)."),
     seed: int = typer.Option(0, help="Seed of the draws and the training."),
-    quick: bool = typer.Option(False, help="Tiny model, 2 epochs (tests)."),
+    quick: bool = typer.Option(False, help="Tiny model, 2 epochs, 20 table rows (tests)."),
     out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
 ) -> None:
     """Leave-one-family-out: zero-shot and k-shot accuracy per family and device."""
@@ -37,6 +40,7 @@ def bench_families(
 
     from benchmarks.families import FamiliesBench, run_families
     from predictor.data.zoo import read_corpus
+    from predictor.pretrain_cli import default_tables
     from predictor.training.fit import QUICK_SETTINGS, FitSettings
 
     files = tuple(sorted(corpus.glob("*.jsonl.gz"))) if corpus.is_dir() else ()
@@ -45,20 +49,25 @@ def bench_families(
     try:
         k = tuple(int(v) for v in _csv(shots))
     except ValueError:
-        raise typer.BadParameter(
-            f"{shots!r} is not comma-separated integers", param_hint="--shots"
-        ) from None
+        raise typer.BadParameter(f"{shots!r}: not integers", param_hint="--shots") from None
     if any(v < 1 for v in k) or max(k, default=0) + 3 > test_per_family:
-        raise typer.BadParameter(
-            "shots must be >= 1 and leave 3 members to score", param_hint="--shots"
-        )
+        raise typer.BadParameter("each shot >= 1, 3 members left", param_hint="--shots")
     settings = (
         QUICK_SETTINGS
         if quick
         else FitSettings(members=members, epochs=epochs, min_steps=min_steps, seed=seed)
     )
     config = FamiliesBench(
-        files, _csv(families), k, train_per_family, test_per_family, settings, seed=seed
+        corpus=files,
+        tables=() if encoder else default_tables(table),
+        families=_csv(families),
+        shots=k,
+        support=support,
+        test_per_family=test_per_family,
+        table_rows=20 if quick else table_rows,
+        settings=settings,
+        encoder=encoder,
+        seed=seed,
     )
     logging.getLogger("predictor").setLevel(logging.WARNING)
     with Progress() as progress:
@@ -124,7 +133,7 @@ def _print(result: dict[str, Any]) -> None:
                 *(_pct(rows.get(f"k{k}", {}).get("perfloop", {}).get("mape")) for k in (1, 3, 5)),
                 _pct(rows.get("k5", {}).get("macs_power_law", {}).get("mape")),
             )
-    console = Console()
+    console = Console(width=max(Console().width, 160))
     console.print(table)
     for row in check_targets(result):
         state = "met" if row["met"] else "NOT met"

@@ -1,15 +1,17 @@
 """Leave-one-family-out benchmark on the measured graph-zoo corpus (``perfloop bench families``).
 
-For each family (a zoo search space) a predictor is trained on every other family's
-measurements on every device, then predicts the held-out family on each device:
+The GNN is meta-trained once on the published NAS-Bench-201 / FBNet tables only (HELP's
+few-shot test devices left out), so it was trained without every zoo family. Each corpus device
+is then served exactly as a fresh install serves a device it has no head for: the few-shot head
+(:mod:`predictor.fewshot`) fitted on that device's measurements. For each held-out family:
 
-* zero-shot: the device's learned head (the device has measurements of every other family and
-  none of this one);
+* zero-shot: the device's support is ``support`` of its measurements of the *other* families
+  (seeded, spread over them), none of this one;
 * after k measured members (k = 1, 3, 5; seeded draws; scored on the family's other members):
   the zero-shot prediction times the geometric-mean ratio measured / predicted of the k members
   (one per-family scale; the interval widened by the uncertainty of that scale).
 
-Beside it, fitted on exactly the same device rows (other families, plus the k members): a MACs
+Beside it, fitted on exactly the same device rows (the support, plus the k members): a MACs
 power law (:class:`predictor.baselines.models.MacsLinear`) and a per-op-type lookup table (NNLS
 on per-op-type count, GMACs and output MB: :class:`predictor.baselines.models.LookupTable` on
 :func:`predictor.features.featurizer.cost_basis`).
@@ -35,8 +37,7 @@ from predictor.data.zoo import ZooRecord
 from predictor.features.featurizer import cost_basis
 from predictor.ir.schema import GraphIR
 from predictor.training.fit import FitSettings
-from predictor.training.from_samples import train_from_samples
-from predictor.training.pretrain import GraphBuilder
+from predictor.training.pretrain import GraphBuilder, PretrainConfig, pretrain
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +52,18 @@ class FamiliesBench:
     """What to run."""
 
     corpus: tuple[Path, ...]
+    tables: tuple[Path, ...] = ()
     families: tuple[str, ...] = ()
     shots: tuple[int, ...] = (1, 3, 5)
-    #: Members of each training family used (seeded draw); the held-out family's are capped
-    #: at ``test_per_family``.
-    train_per_family: int = 150
+    #: Measurements of the other families each device's few-shot head is fitted on.
+    support: int = 100
+    #: Held-out family members scored per device (seeded draw).
     test_per_family: int = 100
+    #: Architectures drawn from each published table for the meta-training.
+    table_rows: int = 300
     settings: FitSettings = field(default_factory=FitSettings)
-    min_device_samples: int = 20
+    #: A meta-trained artifact to use instead of training one (must not have seen the corpus).
+    encoder: Path | None = None
     seed: int = 0
 
 
@@ -171,20 +176,38 @@ class _Features:
         )
 
 
-def _train(
-    corpus: Corpus, train_keys: set[tuple[str, str]], bench: FamiliesBench, out: Path
-) -> Any:
-    samples = [
-        Sample(graph=corpus.graphs[key], device=device, latency_ms=value)
-        for device, values in sorted(corpus.latency_ms.items())
-        for key, value in values.items()
-        if key in train_keys
-    ]
-    random.Random(bench.seed).shuffle(samples)
-    path = train_from_samples(
-        samples, out, bench.settings, "lofo", bench.min_device_samples, gate_heads=False
+def _encoder(bench: FamiliesBench, out: Path) -> Any:
+    """The meta-trained predictor: ``bench.encoder``, or one trained on the tables only."""
+    if bench.encoder is not None:
+        return load_artifact(bench.encoder)
+    config = PretrainConfig(
+        corpus=(),
+        tables=bench.tables,
+        table_rows=bench.table_rows,
+        settings=bench.settings,
+        seed=bench.seed,
+        version="families-encoder",
     )
-    return load_artifact(path)
+    return load_artifact(pretrain(config, out))
+
+
+def support_keys(
+    corpus: Corpus, device: str, family: str, count: int, seed: int
+) -> list[tuple[str, str]]:
+    """Up to ``count`` of ``device``'s measured keys outside ``family``, round robin over the
+    other families (each in its seeded order), so every other family is represented."""
+    values = corpus.latency_ms[device]
+    queues = [
+        [k for k in corpus.members(f, len(corpus.graphs), seed) if k in values]
+        for f in corpus.families()
+        if f != family
+    ]
+    out: list[tuple[str, str]] = []
+    depth = 0
+    while len(out) < count and any(depth < len(q) for q in queues):
+        out += [q[depth] for q in queues if depth < len(q)][: count - len(out)]
+        depth += 1
+    return out
 
 
 def _device_rows(
@@ -193,23 +216,29 @@ def _device_rows(
     family: str,
     predictor: Any,
     features: _Features,
-    train_keys: set[tuple[str, str]],
     bench: FamiliesBench,
 ) -> dict[str, Any]:
     values = corpus.latency_ms[device]
     test = [k for k in corpus.members(family, bench.test_per_family, bench.seed) if k in values]
     if len(test) < max(bench.shots, default=0) + 3:
         return {}
-    known = sorted(k for k in values if k in train_keys)
+    known = support_keys(corpus, device, family, bench.support, bench.seed)
+    if len(known) < 3:
+        return {}
+    known_y = np.asarray([values[k] for k in known])
+    samples = tuple(
+        Sample(graph=corpus.graphs[k], device=device, latency_ms=v)
+        for k, v in zip(known, known_y, strict=True)
+    )
     y = np.asarray([values[k] for k in test])
-    batch = predictor.predict([corpus.graphs[k] for k in test], DeviceContext(device))
+    context = DeviceContext(device, samples=samples)
+    batch = predictor.predict([corpus.graphs[k] for k in test], context)
     est = [e["latency_ms"] for e in batch.estimates]
     mean, lo, hi = (np.asarray([getattr(e, a) for e in est]) for a in ("mean", "lo", "hi"))
-    out: dict[str, Any] = {"zero_shot": {"perfloop": scores(mean, y, lo, hi)}, "pred": mean, "y": y}
-    known_y = np.asarray([values[k] for k in known])
-    for name, pred in _baselines(
-        features.matrices(known), known_y, features.matrices(test)
-    ).items():
+    out: dict[str, Any] = {"zero_shot": {"perfloop": scores(mean, y, lo, hi)}}
+    out["pred"], out["y"], out["support"] = mean, y, len(known)
+    test_x = features.matrices(test)
+    for name, pred in _baselines(features.matrices(known), known_y, test_x).items():
         out["zero_shot"][name] = scores(pred, y)
     rng = np.random.default_rng(bench.seed)
     for k in bench.shots:
@@ -242,20 +271,15 @@ def run_families(
     if unknown:
         raise ValueError(f"families {unknown} are not in the corpus; families: {available}")
     features = _Features.build(corpus.graphs)
+    with tempfile.TemporaryDirectory() as tmp:
+        predictor = _encoder(bench, Path(tmp) / "encoder")
+    trained_s = time.perf_counter() - start
     per_family: dict[str, dict[str, Any]] = {}
     pooled: dict[str, tuple[list[float], list[float]]] = {}
     for i, family in enumerate(families):
-        train_keys = {
-            key
-            for other in available
-            if other != family
-            for key in corpus.members(other, bench.train_per_family, bench.seed)
-        }
-        with tempfile.TemporaryDirectory() as tmp:
-            predictor = _train(corpus, train_keys, bench, Path(tmp) / "artifact")
         per_family[family] = {}
         for device in sorted(corpus.latency_ms):
-            rows = _device_rows(corpus, device, family, predictor, features, train_keys, bench)
+            rows = _device_rows(corpus, device, family, predictor, features, bench)
             if rows:
                 pred, y = rows.pop("pred"), rows.pop("y")
                 pooled.setdefault(device, ([], []))[0].extend(pred.tolist())
@@ -265,11 +289,14 @@ def run_families(
             progress(i + 1, len(families), family)
     return {
         "config": _config_dict(bench),
+        "encoder": {"version": predictor.version, "devices": list(predictor.devices)},
         "backends": corpus.backend,
+        "records": {d: len(v) for d, v in sorted(corpus.latency_ms.items())},
         "families": per_family,
         "pooled_zero_shot": {
             d: scores(np.asarray(p), np.asarray(t)) for d, (p, t) in sorted(pooled.items())
         },
+        "meta_train_s": trained_s,
         "wall_s": time.perf_counter() - start,
     }
 
@@ -279,9 +306,11 @@ def _config_dict(bench: FamiliesBench) -> dict[str, Any]:
         "corpus": [p.name for p in bench.corpus],
         "families": list(bench.families),
         "shots": list(bench.shots),
-        "train_per_family": bench.train_per_family,
+        "tables": [p.name for p in bench.tables],
+        "support": bench.support,
         "test_per_family": bench.test_per_family,
+        "table_rows": bench.table_rows,
         "settings": bench.settings.to_dict(),
-        "min_device_samples": bench.min_device_samples,
+        "encoder": str(bench.encoder) if bench.encoder else None,
         "seed": bench.seed,
     }

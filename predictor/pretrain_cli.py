@@ -27,7 +27,12 @@ class _EpochTicks(logging.Handler):
             self._advance()  # type: ignore[operator]
 
 
-def _tables(values: list[Path]) -> tuple[Path, ...]:
+def default_tables(values: list[Path]) -> tuple[Path, ...]:
+    """``values``, or the shared NAS-Bench-201 and FBNet tables when empty.
+
+    Raises:
+        typer.BadParameter: no value and the shared tables are not found.
+    """
     from predictor.data.tables import default_table_path
 
     if values:
@@ -76,7 +81,7 @@ def pretrain_command(
     excluded = tuple(d for d in (exclude or "").split(",") if d) if exclude else HELP_TEST_DEVICES
     config = PretrainConfig(
         corpus=files,
-        tables=_tables(table),
+        tables=default_tables(table),
         table_rows=20 if quick else table_rows,
         exclude_devices=excluded,
         settings=settings,

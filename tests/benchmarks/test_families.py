@@ -3,13 +3,22 @@ device, baselines beside perfloop, targets checked; the k-shot rescaling recover
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benchmarks.families import FamiliesBench, run_families, scores, shifted
+from benchmarks.families import (
+    Corpus,
+    FamiliesBench,
+    run_families,
+    scores,
+    shifted,
+    support_keys,
+)
 from benchmarks.targets import check_targets
+from predictor.spaces.registry import get_space
 from predictor.training.fit import QUICK_SETTINGS
 from tests.predictor.data.zoo_factory import synthetic_records
 
@@ -34,22 +43,36 @@ def test_scores_are_fractions() -> None:
     assert s["coverage_90"] is None
 
 
+def _table(tmp_path: Path) -> Path:
+    space = get_space("nasbench201")
+    rng = random.Random(0)
+    archs = sorted({space.sample(rng) for _ in range(30)})
+    lines = ["arch_index,arch,gold_6240,titanx_1"]
+    lines += [f"{i},{a},{1 + i * 0.1},{2 + i * 0.05}" for i, a in enumerate(archs)]
+    path = tmp_path / "nasbench201_latency_ms.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def test_every_family_is_held_out_once(tmp_path: Path) -> None:
     records = synthetic_records(("kws", "rnn", "vit"), 14, ("ort-cpu-local", "litert-local"))
     bench = FamiliesBench(
         corpus=(tmp_path / "x.jsonl.gz",),
+        tables=(_table(tmp_path),),
         shots=(1, 5),
-        train_per_family=14,
+        support=20,
         test_per_family=14,
+        table_rows=30,
         settings=QUICK_SETTINGS,
-        min_device_samples=10,
     )
     done: list[str] = []
     result = run_families(records, bench, lambda i, n, family: done.append(family))
     assert done == ["kws", "rnn", "vit"]
     assert set(result["families"]) == {"kws", "rnn", "vit"}
+    assert not any(d.startswith("zoo/") for d in result["encoder"]["devices"])  # tables only
     rows = result["families"]["rnn"]["ort-cpu-local"]
-    assert set(rows) == {"zero_shot", "k1", "k5"}
+    assert set(rows) == {"zero_shot", "k1", "k5", "support"}
+    assert rows["support"] == 20
     assert set(rows["zero_shot"]) == {"perfloop", "macs_power_law", "op_lookup"}
     assert rows["zero_shot"]["perfloop"]["n"] == 14
     assert rows["k5"]["perfloop"]["n"] == 9  # scored on the members not measured
@@ -58,6 +81,15 @@ def test_every_family_is_held_out_once(tmp_path: Path) -> None:
     targets = check_targets(result)
     assert {t["device"] for t in targets} == {"ort-cpu-local", "litert-local"}
     assert all(isinstance(t["met"], bool) for t in targets)
+
+
+def test_support_spreads_over_the_other_families() -> None:
+    records = synthetic_records(("kws", "rnn", "vit"), 6, ("dev",))
+    corpus = Corpus.load(records)
+    keys = support_keys(corpus, "dev", "kws", 7, seed=0)
+    assert len(keys) == 7 and len(set(keys)) == 7
+    assert {f for f, _ in keys} == {"rnn", "vit"}
+    assert abs(sum(f == "rnn" for f, _ in keys) - sum(f == "vit" for f, _ in keys)) == 1
 
 
 def test_unknown_family_names_the_valid_ones(tmp_path: Path) -> None:
