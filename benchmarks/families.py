@@ -8,8 +8,8 @@ is then served exactly as a fresh install serves a device it has no head for: th
 * zero-shot: the device's support is ``support`` of its measurements of the *other* families
   (seeded, spread over them), none of this one;
 * after k measured members (k = 1, 3, 5; seeded draws; scored on the family's other members):
-  the zero-shot prediction times the geometric-mean ratio measured / predicted of the k members
-  (one per-family scale; the interval widened by the uncertainty of that scale).
+  the zero-shot prediction corrected by the k members' log residuals (:func:`shifted`: a
+  per-family scale, from 3 members on also a shrunk slope; the interval from their scatter).
 
 Beside it, fitted on exactly the same device rows (the support, plus the k members): a MACs
 power law (:class:`predictor.baselines.models.MacsLinear`) and a per-op-type lookup table (NNLS
@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 METHODS: tuple[str, ...] = ("perfloop", "macs_power_law", "op_lookup")
 Z90 = 1.6448536269514722
+#: Ridge (log units squared) pulling the k-shot slope towards 0: with 3-5 members of similar
+#: size their log spread is small and the slope would be noise.
+SLOPE_RIDGE = 0.5
 #: Called after each held-out family: ``(families done, families in all, family)``.
 ProgressFn = Callable[[int, int, str], None]
 
@@ -130,18 +133,28 @@ def scores(
 def shifted(
     mean: np.ndarray, lo: np.ndarray, hi: np.ndarray, support: np.ndarray, y: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The zero-shot prediction rescaled by the geometric-mean ratio on the ``support`` rows.
+    """The zero-shot prediction corrected in log space by the ``support`` members' residuals.
 
-    The 90% interval's log half-width becomes that of a new residual given k observed ones:
-    ``z * s * sqrt(1 + 1/k)``, with ``s`` the residuals' spread (k >= 3) or the zero-shot
-    interval's implied log std (fewer).
+    One scale (the mean log residual) and, from 3 members on, a slope on the centred log
+    prediction shrunk towards 0 by :data:`SLOPE_RIDGE` (a family whose large members are
+    mispredicted more than its small ones). The 90% interval's log half-width becomes that of
+    a new residual given the k observed ones: ``z * s * sqrt(1 + 1/k)``, with ``s`` the
+    corrected residuals' spread (k >= 3) or the zero-shot interval's implied log std (fewer).
     """
-    residual = np.log(y) - np.log(mean[support])
+    log_mean = np.log(mean)
+    x = log_mean[support]
+    residual = np.log(y) - x
     k = len(support)
+    xc = x - x.mean()
+    slope = float(xc @ (residual - residual.mean()) / (xc @ xc + SLOPE_RIDGE)) if k >= 3 else 0.0
+    center = log_mean + residual.mean() + slope * (log_mean - x.mean())
     prior = (np.log(hi) - np.log(lo)) / (2 * Z90)
-    spread = np.full_like(mean, residual.std(ddof=1)) if k >= 3 else prior
+    if k >= 3:
+        left = residual - residual.mean() - slope * xc
+        spread = np.full_like(mean, np.sqrt(np.sum(left**2) / max(k - 2, 1)))
+    else:
+        spread = prior
     half = Z90 * np.maximum(spread, 0.02) * np.sqrt(1 + 1 / k)
-    center = np.log(mean) + residual.mean()
     return np.exp(center), np.exp(center - half), np.exp(center + half)
 
 

@@ -97,3 +97,11 @@ def test_unknown_family_names_the_valid_ones(tmp_path: Path) -> None:
     bench = FamiliesBench(corpus=(), families=("nope",), settings=QUICK_SETTINGS)
     with pytest.raises(ValueError, match=r"\['kws'\]"):
         run_families(records, bench)
+
+
+def test_shifted_fits_a_slope_from_three_members() -> None:
+    pred = np.exp(np.linspace(0.0, 3.0, 12))
+    true = np.exp(0.3 + 1.3 * np.log(pred))  # large members mispredicted more
+    m, _, _ = shifted(pred, pred / 2, pred * 2, np.asarray([0, 5, 11]), true[[0, 5, 11]])
+    scale_only = pred * np.exp(np.mean(np.log(true[[0, 5, 11]] / pred[[0, 5, 11]])))
+    assert np.mean(np.abs(m - true) / true) < 0.5 * np.mean(np.abs(scale_only - true) / true)
