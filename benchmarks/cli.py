@@ -31,6 +31,7 @@ def bench_families(
     epochs: int = typer.Option(30, min=1, help="Epochs per member (at least --min-steps)."),
     min_steps: int = typer.Option(1500, min=0, help="Fewest optimizer steps per member."),
     encoder: Path | None = typer.Option(None, help="Meta-trained artifact (never saw the corpus)."),
+    save_encoder: Path | None = typer.Option(None, help="Keep the artifact trained here (empty)."),
     seed: int = typer.Option(0, help="Seed of the draws and the training."),
     quick: bool = typer.Option(False, help="Tiny model, 2 epochs, 20 table rows (tests)."),
     out: Path | None = typer.Option(None, "--json", help="Write the result JSON here."),
@@ -67,6 +68,7 @@ def bench_families(
         table_rows=20 if quick else table_rows,
         settings=settings,
         encoder=encoder,
+        save_encoder=save_encoder,
         seed=seed,
     )
     logging.getLogger("predictor").setLevel(logging.WARNING)

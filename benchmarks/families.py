@@ -67,6 +67,8 @@ class FamiliesBench:
     settings: FitSettings = field(default_factory=FitSettings)
     #: A meta-trained artifact to use instead of training one (must not have seen the corpus).
     encoder: Path | None = None
+    #: Where to keep the artifact trained here (for reuse as ``encoder``; default: discarded).
+    save_encoder: Path | None = None
     seed: int = 0
 
 
@@ -285,7 +287,7 @@ def run_families(
         raise ValueError(f"families {unknown} are not in the corpus; families: {available}")
     features = _Features.build(corpus.graphs)
     with tempfile.TemporaryDirectory() as tmp:
-        predictor = _encoder(bench, Path(tmp) / "encoder")
+        predictor = _encoder(bench, bench.save_encoder or Path(tmp) / "encoder")
     trained_s = time.perf_counter() - start
     per_family: dict[str, dict[str, Any]] = {}
     pooled: dict[str, tuple[list[float], list[float]]] = {}
