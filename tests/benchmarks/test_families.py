@@ -20,7 +20,7 @@ from benchmarks.families import (
 from benchmarks.targets import check_targets
 from predictor.spaces.registry import get_space
 from predictor.training.fit import QUICK_SETTINGS
-from tests.predictor.data.zoo_factory import synthetic_records
+from tests.predictor.data.zoo_factory import synthetic_records, write_corpus
 
 
 def test_shifted_recovers_a_constant_scale_and_widens_with_few_members() -> None:
@@ -105,3 +105,15 @@ def test_shifted_fits_a_slope_from_three_members() -> None:
     m, _, _ = shifted(pred, pred / 2, pred * 2, np.asarray([0, 5, 11]), true[[0, 5, 11]])
     scale_only = pred * np.exp(np.mean(np.log(true[[0, 5, 11]] / pred[[0, 5, 11]])))
     assert np.mean(np.abs(m - true) / true) < 0.5 * np.mean(np.abs(scale_only - true) / true)
+
+
+def test_cli_rejects_bad_shots(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from perfloop.cli import app
+
+    (tmp_path / "zoo").mkdir()
+    write_corpus(tmp_path / "zoo", synthetic_records(("kws",), 3, ("ort-cpu",)))
+    args = ["bench", "families", "--corpus", str(tmp_path / "zoo"), "--shots", "1,x"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "--shots" in res.output
