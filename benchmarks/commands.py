@@ -13,6 +13,7 @@ def register(bench: typer.Typer) -> None:
     """Add every benchmark command to the ``bench`` group."""
     from benchmarks.active.cli import bench_active
     from benchmarks.agents.cli import register as register_agents
+    from benchmarks.families_cli import bench_families
     from benchmarks.novelty_cli import register as register_novelty
     from benchmarks.predictor.cli import register_bench as register_predictor
     from benchmarks.service.cli import register as register_service
@@ -22,3 +23,4 @@ def register(bench: typer.Typer) -> None:
     register_service(bench)
     register_agents(bench)
     register_novelty(bench)
+    bench.command("families")(bench_families)

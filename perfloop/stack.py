@@ -22,6 +22,7 @@ from service.core.db import Database, make_engine
 from service.crud.tokens import create_token
 from service.main import create_app
 from service.migrate import upgrade
+from service.shipped import install_shipped
 from service.state import AppState
 
 logger = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def start_service(data_dir: Path, port: int | None = None) -> Stack:
     finally:
         engine.dispose()
     state = AppState.build(settings, load_predictor)
+    install_shipped(state.db, settings)
     admin, client = make_token(state.db, "admin"), make_token(state.db, "client")
     port = port or free_port()
     config = uvicorn.Config(

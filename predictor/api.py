@@ -75,6 +75,20 @@ def load_predictor(path: Path) -> Predictor:
     return load_artifact(path)
 
 
+def install_shipped_predictor(artifact_dir: Path) -> tuple[str, Path] | None:
+    """Copy the predictor shipped with perfloop to ``artifact_dir/<version>``.
+
+    Returns:
+        ``(version, artifact directory)``, or None when this build ships no predictor.
+    """
+    from predictor.pretrained import copy_shipped, shipped_version
+
+    version = shipped_version()
+    if version is None:
+        return None
+    return version, copy_shipped(artifact_dir / version)
+
+
 def train_predictor(
     samples: Sequence[Sample],
     out_dir: Path,

@@ -13,6 +13,8 @@ from typing import Any
 
 import typer
 
+from predictor.pretrain_cli import pretrain_command
+
 SPACE_HELP = "Search space of the table: nasbench201 or fbnet."
 DATA_HELP = "Latency CSV (arch column + one column per device, ms; .gz ok); repeat to join."
 #: Rows a ``--quick`` run subsamples the table to.
@@ -24,6 +26,7 @@ def register(app: typer.Typer) -> None:
     _register_inspect(app)
     _register_train(app)
     _register_strip(app)
+    app.command("pretrain")(pretrain_command)
 
 
 def parse_devices(

@@ -3,7 +3,8 @@
 ``python -m service.bootstrap`` (the ``migrate`` service of docker-compose.yml and
 scripts/compose_smoke.sh). ``PERFLOOP_ADMIN_TOKEN`` becomes an admin token and each
 ``PERFLOOP_AGENT_TOKEN_<DEVICE>`` an agent token bound to device ``<device>`` (lower case,
-``_`` read as ``-``). Only sha256 hashes are stored; running it again changes nothing.
+``_`` read as ``-``). Only sha256 hashes are stored; running it again changes nothing. A
+database without any predictor version gets the shipped one, active (:mod:`service.shipped`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from service.core.db import Database
 from service.crud.tokens import TOKEN_PREFIX, add_hashed
 from service.migrate import upgrade
 from service.schemas import Scope
+from service.shipped import install_shipped
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ def main() -> None:
         upgrade(db.engine)
         with db.session(write=True) as session:
             added = install_tokens(session, tokens)
+        install_shipped(db, settings)
     finally:
         db.dispose()
     logger.info("database migrated; %d of %d environment tokens added", added, len(tokens))

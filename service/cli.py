@@ -93,12 +93,16 @@ def serve(
     from service.core.config import get_settings
     from service.core.db import Database
     from service.crud.tokens import has_admin
+    from service.shipped import install_shipped
 
     revision = _migrate()
     settings = get_settings()
     typer.echo(f"data dir {settings.data_dir.resolve()}, database at {revision}", err=True)
     db = Database(settings.resolved_database_url)
     try:
+        shipped = install_shipped(db, settings)
+        if shipped is not None:
+            typer.echo(f"fresh data dir: the shipped predictor {shipped} is active", err=True)
         with db.session() as session:
             if not has_admin(session):
                 typer.echo(

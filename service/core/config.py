@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         default=0.0, ge=0, description="Requests per second per token and process; 0: no limit."
     )
     rate_limit_burst: int = Field(default=100, ge=1, description="Requests a token may burst.")
+    ship_predictor: bool = Field(
+        default=True,
+        description="A data dir without any predictor version starts with the shipped one active.",
+    )
 
     @property
     def resolved_database_url(self) -> str:
