@@ -95,9 +95,15 @@ class Device(Base):
 
 
 class Model(Base):
-    """An uploaded ONNX model, content-addressed by the sha256 of its bytes."""
+    """An uploaded ONNX model, content-addressed by the sha256 of its bytes.
+
+    ``fingerprint`` identifies the network rather than the upload
+    (:func:`predictor.ir.fingerprint.graph_fingerprint`): every upload of the same network, and
+    the spec it was exported from, share it.
+    """
 
     __tablename__ = "models"
+    __table_args__ = (Index("ix_models_fingerprint", "fingerprint"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
@@ -113,6 +119,7 @@ class Model(Base):
     family: Mapped[str | None] = mapped_column(String(64))
     space: Mapped[str | None] = mapped_column(String(64))
     spec: Mapped[Any | None] = mapped_column(JSON)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -218,11 +225,23 @@ class TrainRequest(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+CHECK_KINDS = ("audit", "doubt")
+
+
 class PredictionLog(Base):
-    """One served prediction (kept to measure the error against later measurements)."""
+    """One served prediction (kept to measure the error against later measurements).
+
+    ``fingerprint`` is the network's (model or spec), so the prediction pairs with the first
+    later measurement of any upload of that network; ``check_kind`` says why a measurement was
+    queued for it: ``audit`` (drawn at random, :mod:`service.audit`), ``doubt`` (its interval
+    was too wide) or NULL (none).
+    """
 
     __tablename__ = "prediction_log"
-    __table_args__ = (Index("ix_prediction_log_device_model", "device", "model_id"),)
+    __table_args__ = (
+        _choice("check_kind", CHECK_KINDS),
+        Index("ix_prediction_log_device_model", "device", "model_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     model_id: Mapped[str | None] = mapped_column(String(64))
@@ -235,6 +254,8 @@ class PredictionLog(Base):
     lo: Mapped[float] = mapped_column(Float)
     hi: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    check_kind: Mapped[str | None] = mapped_column(String(8))
 
 
 class Token(Base):

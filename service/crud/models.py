@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from predictor.ir.fingerprint import graph_fingerprint
 from predictor.ir.schema import GraphIR
 from service.core.errors import NotFound
 from service.models import Model
@@ -50,6 +51,7 @@ def new_row(
         family=space,
         space=space,
         spec=spec,
+        fingerprint=graph_fingerprint(graph),
     )
 
 
@@ -74,4 +76,17 @@ def ir_json_by_id(session: Session, model_ids: Sequence[str]) -> dict[str, str]:
         chunk = unique[start : start + 500]
         rows = session.execute(select(Model.id, Model.ir_json).where(Model.id.in_(chunk)))
         result.update({model_id: ir_json for model_id, ir_json in rows})
+    return result
+
+
+def fingerprints_by_id(session: Session, model_ids: Sequence[str]) -> dict[str, str]:
+    """Network fingerprints of the given models that exist and have one."""
+    result: dict[str, str] = {}
+    unique = list(dict.fromkeys(model_ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        query = select(Model.id, Model.fingerprint).where(
+            Model.id.in_(chunk), Model.fingerprint.is_not(None)
+        )
+        result.update({str(i): str(f) for i, f in session.execute(query)})
     return result

@@ -95,6 +95,7 @@ def materialized(session: Session, p: Subquery) -> Iterator[Table]:
         Column("hi", Float),
         Column("actual", Float),
         Column("family", String(64)),
+        Column("check_kind", String(8)),
         prefixes=["TEMPORARY"],
     )
     connection = session.connection()
