@@ -11,6 +11,7 @@ measurement of the same network by a stored string.
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 
 from pydantic import TypeAdapter
 from pydantic.main import IncEx
@@ -19,7 +20,7 @@ from predictor.ir.schema import GraphIR
 
 _ADAPTER = TypeAdapter(GraphIR)
 #: Fields equality ignores, left out of the fingerprint: the graph's and the nodes' names.
-_NAMES: IncEx = {"name": True, "nodes": {"__all__": {"name": True}}}
+_NAMES = cast(IncEx, {"name": True, "nodes": {"__all__": {"name": True}}})
 
 
 def canonical_json(graph: GraphIR) -> bytes:

@@ -90,6 +90,7 @@ def add_model(
         num_nodes=ir.num_nodes,
         unknown_ops=list(ir.unknown_ops),
         family=family,
+        fingerprint=model_id,  # the tiny IRs repeat; each row stands for its own network
     )
     session.add(model)
     session.flush()
@@ -138,6 +139,7 @@ def add_prediction(
     version: str,
     created_at: datetime,
     metric: str = "latency_ms",
+    check_kind: str | None = None,
 ) -> PredictionLog:
     """A logged prediction (the shared row factory, keyword-only here)."""
     return make_prediction(
@@ -148,6 +150,7 @@ def add_prediction(
         created_at=created_at,
         version=version,
         metric=metric,
+        check_kind=check_kind,
     )
 
 
