@@ -38,7 +38,7 @@ def test_sampler_draws_about_the_rate() -> None:
 
 
 def test_rates_must_be_shares() -> None:
-    with pytest.raises(ValueError, match="audit rates must lie in 0..1"):
+    with pytest.raises(ValueError, match=r"audit rates must lie in 0\.\.1"):
         Settings(audit_rate_per_device={"dev1": 2.0})
 
 
