@@ -80,11 +80,18 @@ def _logged(
     not evaluated again inside the join condition.
     """
     later, network = aliased(Measurement), aliased(Model)
+    # The models of the network first (one indexed lookup, usually one row), then their
+    # measurements on the device through (device, model_id): a join would let SQLite scan every
+    # measurement of the device instead (seconds at 100k rows).
+    same_network = (
+        select(network.id)
+        .where(network.fingerprint == PredictionLog.fingerprint)
+        .correlate(PredictionLog)
+    )
     first_after = (
         select(func.min(later.id))
-        .join(network, network.id == later.model_id)
         .where(
-            network.fingerprint == PredictionLog.fingerprint,
+            later.model_id.in_(same_network),
             later.device == PredictionLog.device,
             later.created_at > PredictionLog.created_at,
             getattr(later, column).is_not(None),
