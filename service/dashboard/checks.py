@@ -62,7 +62,9 @@ def error_by_check(
     query = query.group_by(p.c.check_kind)
     out = {}
     for row in session.execute(query):
-        g, (kind, n, mean, square) = ("", row) if key is None else (str(row[0]), row[1:])
+        values = tuple(row)
+        g = "" if key is None else str(values[0])
+        kind, n, mean, square = values[-4:]
         interval = t_interval(int(n), float(mean), float(square))
         out[(g, str(kind))] = CheckStats(
             str(kind),

@@ -117,7 +117,7 @@ def test_pages_render_in_chromium_with_charts_and_no_errors(site: Site, server_u
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = {
         "overview": ("/dashboard", 1),
-        "device": ("/dashboard/devices/edge-cpu", 5),
+        "device": ("/dashboard/devices/edge-cpu", 8),
         "jobs": ("/dashboard/jobs", 0),
         "model": (f"/dashboard/models/{site.scenario.worst_model}", 0),
     }
