@@ -103,7 +103,8 @@ class Model(Base):
     """
 
     __tablename__ = "models"
-    __table_args__ = (Index("ix_models_fingerprint", "fingerprint"),)
+    # (fingerprint, id): the pairing query reads the ids of a network from the index alone
+    __table_args__ = (Index("ix_models_fingerprint", "fingerprint", "id"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)

@@ -29,7 +29,7 @@ _BATCH = 500
 def upgrade() -> None:
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fingerprint", sa.String(length=64), nullable=True))
-        batch_op.create_index("ix_models_fingerprint", ["fingerprint"], unique=False)
+        batch_op.create_index("ix_models_fingerprint", ["fingerprint", "id"], unique=False)
     with op.batch_alter_table("prediction_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fingerprint", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("check_kind", sa.String(length=8), nullable=True))
