@@ -60,7 +60,7 @@ class DemoConfig:
     #: shows live error; a deployment audits ``PERFLOOP_AUDIT_RATE`` (1 %) of its predictions.
     audit_rate: float = 1.0
     #: After the loop, how long to wait for the audited predictions' measurements.
-    settle_s: float = 90.0
+    settle_s: float = 60.0
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""network fingerprints on models and prediction-log rows; why a prediction was checked
+"""network fingerprints on models, measurements and prediction-log rows; why a prediction was checked
 
 Revision ID: 0002
 Revises: 0001
@@ -6,7 +6,7 @@ Create Date: 2026-12-06 02:30:00
 
 Backfill: each model's fingerprint is computed from its stored IR (a row whose IR no longer
 parses keeps its model id as fingerprint, so it still pairs with its own measurements); a
-logged prediction takes its model's fingerprint, or its spec's (rebuilt with the search
+measurement copies its model's; a logged prediction takes its model's fingerprint, or its spec's (rebuilt with the search
 space; specs of unknown spaces stay NULL and are not paired).
 """
 
@@ -29,7 +29,12 @@ _BATCH = 500
 def upgrade() -> None:
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fingerprint", sa.String(length=64), nullable=True))
-        batch_op.create_index("ix_models_fingerprint", ["fingerprint", "id"], unique=False)
+        batch_op.create_index("ix_models_fingerprint", ["fingerprint"], unique=False)
+    with op.batch_alter_table("measurements", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("fingerprint", sa.String(length=64), nullable=True))
+        batch_op.create_index(
+            "ix_measurements_device_fingerprint", ["device", "fingerprint"], unique=False
+        )
     with op.batch_alter_table("prediction_log", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fingerprint", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("check_kind", sa.String(length=8), nullable=True))
@@ -77,6 +82,12 @@ def _backfill_log() -> None:
     bind = op.get_bind()
     bind.execute(
         sa.text(
+            "UPDATE measurements SET fingerprint = "
+            "(SELECT models.fingerprint FROM models WHERE models.id = measurements.model_id)"
+        )
+    )
+    bind.execute(
+        sa.text(
             "UPDATE prediction_log SET fingerprint = "
             "(SELECT models.fingerprint FROM models WHERE models.id = prediction_log.model_id) "
             "WHERE model_id IS NOT NULL"
@@ -97,6 +108,9 @@ def _backfill_log() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("measurements", schema=None) as batch_op:
+        batch_op.drop_index("ix_measurements_device_fingerprint")
+        batch_op.drop_column("fingerprint")
     with op.batch_alter_table("prediction_log", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_prediction_log_check_kind_choice"), type_="check")
         batch_op.drop_column("check_kind")

@@ -3,7 +3,8 @@
 A logged prediction is paired with the FIRST measurement of the same network on the same device
 stored after the prediction that has the predicted metric; predictions never followed by such a
 measurement are left out. "The same network" is the same graph fingerprint
-(:func:`predictor.ir.fingerprint.graph_fingerprint`, stored on models and log rows), so a
+(:func:`predictor.ir.fingerprint.graph_fingerprint`, stored on models, measurements and log
+rows), so a
 prediction made from a spec, or from one upload of a network, pairs with the measurement of the
 ONNX exported from that spec or of another upload of it.
 """
@@ -79,19 +80,11 @@ def _logged(
     A derived table (materialised on PostgreSQL by ``OFFSET 0``) so the correlated lookup is
     not evaluated again inside the join condition.
     """
-    later, network = aliased(Measurement), aliased(Model)
-    # The models of the network first (one indexed lookup, usually one row), then their
-    # measurements on the device through (device, model_id): a join would let SQLite scan every
-    # measurement of the device instead (seconds at 100k rows).
-    same_network = (
-        select(network.id)
-        .where(network.fingerprint == PredictionLog.fingerprint)
-        .correlate(PredictionLog)
-    )
+    later = aliased(Measurement)
     first_after = (
         select(func.min(later.id))
         .where(
-            later.model_id.in_(same_network),
+            later.fingerprint == PredictionLog.fingerprint,
             later.device == PredictionLog.device,
             later.created_at > PredictionLog.created_at,
             getattr(later, column).is_not(None),
