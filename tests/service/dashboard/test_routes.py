@@ -180,3 +180,20 @@ def test_device_page_window_limits_predictions_by_age(site: Site) -> None:
     assert (
         client.get("/dashboard/devices/edge-cpu?days=-1", headers=site.bearer()).status_code == 422
     )
+
+
+@pytest.mark.parametrize(
+    ("device", "backend"),
+    [("zigzag-local", "zigzag"), ("tflm-m7-local", "tflm-m7"), ("ethos-u-local", "ethos-u")],
+)
+def test_empty_device_page_suggests_its_own_backend(
+    empty_site: Site, device: str, backend: str
+) -> None:
+    with empty_site.state.db.session(write=True) as session:
+        factories.add_device(session, device, kind="npu", simulated=True)
+    html = empty_site.client().get(f"/dashboard/devices/{device}", headers=empty_site.bearer())
+    command = re.search(r'<pre id="agent-command">(.*?)</pre>', html.text)
+    assert command is not None
+    assert command.group(1) == (
+        f"perfloop agent --server http://testserver --token T --backend {backend} --device {device}"
+    )
