@@ -21,8 +21,11 @@ from service.dashboard.accuracy import abs_rel, in_interval
 
 #: Nominal central coverages of the calibration curve.
 NOMINAL = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
-#: The logged interval is the central 90% one.
+#: The logged interval is the central 90% one; its half-width in standard deviations.
 LOGGED_COVERAGE = 0.9
+Z_LOGGED = float(norm.ppf(0.5 + LOGGED_COVERAGE / 2))
+#: Half-widths (in standard deviations) of the nominal central intervals.
+Z_NOMINAL = tuple(float(norm.ppf(0.5 + n / 2)) for n in NOMINAL)
 CHECK_LABELS = {"audit": "audited (random)", "doubt": "doubt-triggered", "none": "not queued"}
 
 
@@ -101,12 +104,12 @@ def metrics_by_version_day(
 
 def _z(actual: float, lo: float, hi: float) -> float | None:
     """Standardised distance of ``actual`` from the interval's centre (log scale if positive)."""
-    z90 = float(norm.ppf(0.5 + LOGGED_COVERAGE / 2))
     if lo > 0 and hi > lo:
-        centre, sigma = (math.log(lo) + math.log(hi)) / 2, (math.log(hi) - math.log(lo)) / (2 * z90)
-        return abs(math.log(actual) - centre) / sigma
+        log_lo, log_hi = math.log(lo), math.log(hi)
+        sigma = (log_hi - log_lo) / (2 * Z_LOGGED)
+        return abs(math.log(actual) - (log_lo + log_hi) / 2) / sigma
     if hi > lo:
-        return abs(actual - (lo + hi) / 2) / ((hi - lo) / (2 * z90))
+        return abs(actual - (lo + hi) / 2) / ((hi - lo) / (2 * Z_LOGGED))
     return None
 
 
@@ -120,8 +123,7 @@ def calibration(pairs: Sequence[tuple[float, float, float]]) -> list[tuple[float
     zs = [z for actual, lo, hi in pairs if actual > 0 and (z := _z(actual, lo, hi)) is not None]
     if not zs:
         return []
-    out = []
-    for nominal in NOMINAL:
-        bound = float(norm.ppf(0.5 + nominal / 2))
-        out.append((nominal, sum(z <= bound + 1e-12 for z in zs) / len(zs)))
-    return out
+    return [
+        (nominal, sum(z <= bound + 1e-12 for z in zs) / len(zs))
+        for nominal, bound in zip(NOMINAL, Z_NOMINAL, strict=True)
+    ]
