@@ -9,7 +9,7 @@ import random
 import shlex
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import mean
 
@@ -138,16 +138,23 @@ def live_checked(client: Client) -> dict[str, int]:
     return counts
 
 
+#: Priority of the settling phase's jobs: ahead of the planner's (0) and audits (-10).
+SETTLE_PRIORITY = 10
+
+
 def settle_live_error(
     client: Client, devices: list[str], cfg: DemoConfig, rng: random.Random
 ) -> dict[str, int]:
-    """Predict fresh specs on the devices without live error yet (audited, so measured at
-    low priority) and wait up to ``cfg.settle_s`` for their measurements to pair."""
+    """On the devices without live error yet, predict fresh specs, measure them first in line,
+    and wait up to ``cfg.settle_s`` for the measurements to pair with the predictions."""
     deadline = time.monotonic() + cfg.settle_s
     checked = live_checked(client)
     missing = [d for d in devices if not checked.get(d)]
     if missing:
-        measure_doubtful(client, missing, cfg, rng)
+        urgent = replace(cfg, threshold=1e-9)  # every prediction "doubtful": a job id comes back
+        for job_id in measure_doubtful(client, missing, urgent, rng):
+            job = client.job(job_id)
+            client.measure(job.device, [job.model_id], priority=SETTLE_PRIORITY)
     while missing and time.monotonic() < deadline:
         time.sleep(2.0)
         checked = live_checked(client)
