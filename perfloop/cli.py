@@ -49,7 +49,13 @@ def demo(
     backends: str = typer.Option(
         ",".join(DEFAULT_BACKENDS), help="Agent backends, comma-separated."
     ),
-    keep_running: bool = typer.Option(False, "--keep-running", help="Keep serving after."),
+    keep_running: bool = typer.Option(False, "--keep-running", help="Same as --serve."),
+    serve: bool | None = typer.Option(
+        None,
+        "--serve/--no-serve",
+        help="Keep serving the dashboard after the table until Ctrl-C (default: when stdin "
+        "is a terminal).",
+    ),
     spaces_only: bool = typer.Option(False, "--spaces-only", help="Only the search-space table."),
     seed: int = typer.Option(0, help="Sampler seed."),
 ) -> None:
@@ -63,7 +69,7 @@ def demo(
 
     from rich.console import Console
 
-    from perfloop.demo import DemoConfig, run_loop
+    from perfloop.demo import DemoConfig, run_loop, should_serve
 
     cfg = DemoConfig(
         data_dir=Path(data_dir),
@@ -74,7 +80,7 @@ def demo(
     )
     console = Console()
     console.width = max(console.width, 100)
-    run_loop(cfg, console, keep_running=keep_running)
+    run_loop(cfg, console, keep_running=keep_running or should_serve(serve))
 
 
 BENCH_MISSING = (

@@ -138,6 +138,12 @@ class Client:
             raise ServiceError(f"{method} {path}: {response.status_code} {response.text[:500]}")
         return response.json()
 
+    def error_report(self, device: str | None = None) -> list[dict[str, Any]]:
+        """Rows of ``GET /error-report`` (logged predictions against later measurements)."""
+        params = {"device": device} if device is not None else {}
+        rows: list[dict[str, Any]] = self._call("GET", "/error-report", params=params)["rows"]
+        return rows
+
     def upload_model(self, model: Path | bytes) -> str:
         """Upload an ONNX model (path or bytes); returns its id (sha256)."""
         data = model.read_bytes() if isinstance(model, Path) else model

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import random
+import shlex
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import mean
 
@@ -54,6 +56,11 @@ class DemoConfig:
     doubt_specs: int = 2
     threshold: float = 1.2
     seed: int = 0
+    #: Every prediction the demo asks for is audited (measured at low priority), so each device
+    #: shows live error; a deployment audits ``PERFLOOP_AUDIT_RATE`` (1 %) of its predictions.
+    audit_rate: float = 1.0
+    #: After the loop, how long to wait for the audited predictions' measurements.
+    settle_s: float = 60.0
 
 
 @dataclass
@@ -74,6 +81,9 @@ class DemoResult:
     versions: list[tuple[str, bool]] = field(default_factory=list)
     doubt_jobs: list[int] = field(default_factory=list)
     doubt_measured: int = 0
+    #: Device -> latency predictions paired with a later measurement (GET /error-report).
+    live_checked: dict[str, int] = field(default_factory=dict)
+    data_dir: Path = Path()
 
 
 def measurement_counts(stack: Stack) -> dict[str, int]:
@@ -117,6 +127,39 @@ def measured_doubts(client: Client, job_ids: list[int]) -> int:
         and ((j.measurement or {}).get("latency_ms") or {}).get("median") is not None
         for j in jobs
     )
+
+
+def live_checked(client: Client) -> dict[str, int]:
+    """Device -> logged latency predictions already paired with a later measurement."""
+    counts: dict[str, int] = {}
+    for row in client.error_report():
+        if row["metric"] == "latency_ms":
+            counts[row["device"]] = counts.get(row["device"], 0) + int(row["count"])
+    return counts
+
+
+#: Priority of the settling phase's jobs: ahead of the planner's (0) and audits (-10).
+SETTLE_PRIORITY = 10
+
+
+def settle_live_error(
+    client: Client, devices: list[str], cfg: DemoConfig, rng: random.Random
+) -> dict[str, int]:
+    """On the devices without live error yet, predict fresh specs, measure them first in line,
+    and wait up to ``cfg.settle_s`` for the measurements to pair with the predictions."""
+    deadline = time.monotonic() + cfg.settle_s
+    checked = live_checked(client)
+    missing = [d for d in devices if not checked.get(d)]
+    if missing:
+        urgent = replace(cfg, threshold=1e-9)  # every prediction "doubtful": a job id comes back
+        for job_id in measure_doubtful(client, missing, urgent, rng):
+            job = client.job(job_id)
+            client.measure(job.device, [job.model_id], priority=SETTLE_PRIORITY)
+    while missing and time.monotonic() < deadline:
+        time.sleep(2.0)
+        checked = live_checked(client)
+        missing = [d for d in devices if not checked.get(d)]
+    return checked
 
 
 def first_per_device(samples: list[Sample], n: int | dict[str, int]) -> list[Sample]:
@@ -170,11 +213,21 @@ def _worker(stack: Stack, cfg: DemoConfig) -> Worker:
     return Worker(stack.state, config, seed=cfg.seed)
 
 
+def serve_command(data_dir: Path) -> str:
+    """The ``perfloop serve`` command that serves the dashboard of ``data_dir`` again."""
+    return f"PERFLOOP_DATA_DIR={shlex.quote(str(data_dir.resolve()))} perfloop serve --port 8000"
+
+
+def should_serve(serve: bool | None) -> bool:
+    """Keep serving after the table: as asked, else only when run from a terminal."""
+    return serve if serve is not None else sys.stdin.isatty()
+
+
 def run_loop(cfg: DemoConfig, console: Console, keep_running: bool = False) -> DemoResult:
     """Start everything, run the loop until the budget or the per-device target, print the
     table (and keep serving until Ctrl-C when ``keep_running``), stop."""
-    stack = start_service(cfg.data_dir)
-    result = DemoResult(stack.url, stack.client_token)
+    stack = start_service(cfg.data_dir, audit_rate=cfg.audit_rate)
+    result = DemoResult(stack.url, stack.client_token, data_dir=cfg.data_dir)
     try:
         for backend in cfg.backends:
             start_agent(stack, backend, f"{backend}-local")
@@ -183,7 +236,10 @@ def run_loop(cfg: DemoConfig, console: Console, keep_running: bool = False) -> D
         result.measurements = measurement_counts(stack)
         print_result(console, result)
         if keep_running:
-            console.print("serving until Ctrl-C")
+            console.print(
+                f"serving the dashboard at {result.url}/dashboard until Ctrl-C "
+                f"(log in with the client token above)"
+            )
             while True:
                 time.sleep(3600)
     except KeyboardInterrupt:
@@ -230,6 +286,9 @@ def _drive(stack: Stack, cfg: DemoConfig, console: Console, result: DemoResult) 
             ):
                 break
             time.sleep(1.0)
+    if any(promoted for _, promoted in result.versions):  # else predictions answer 409
+        devices = list(measurement_counts(stack))
+        result.live_checked = settle_live_error(client, devices, cfg, rng)
     result.doubt_measured = measured_doubts(client, result.doubt_jobs)
     client.close()
 
@@ -300,4 +359,11 @@ def print_result(console: Console, result: DemoResult) -> None:
             f"mean held-out MAPE, same rows: first version {100 * first:.1f} %, "
             f"latest version {100 * latest:.1f} % (trained on more measurements)"
         )
+    unchecked = sorted(d for d in result.measurements if not result.live_checked.get(d))
+    checked = sum(result.live_checked.values())
+    console.print(
+        f"live error: {checked} served latency predictions paired with a later measurement"
+        + (f"; none yet on {', '.join(unchecked)}" if unchecked else " on every device")
+    )
     console.print(f"dashboard: {result.url}/dashboard  (client token: {result.client_token})")
+    console.print(f"to serve this data again: {serve_command(result.data_dir)}")

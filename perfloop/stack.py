@@ -13,6 +13,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -83,10 +84,16 @@ def make_token(db: Database, scope: str, device: str | None = None) -> str:
         return create_token(session, scope, device, label="perfloop demo")  # type: ignore[arg-type]
 
 
-def start_service(data_dir: Path, port: int | None = None) -> Stack:
-    """Migrate the SQLite database in ``data_dir`` and serve the API on 127.0.0.1."""
+def start_service(
+    data_dir: Path, port: int | None = None, audit_rate: float | None = None
+) -> Stack:
+    """Migrate the SQLite database in ``data_dir`` and serve the API on 127.0.0.1.
+
+    ``audit_rate``: share of predictions audited (default: the ``PERFLOOP_AUDIT_RATE`` setting).
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(data_dir=data_dir.resolve(), predictor_refresh_seconds=1.0)
+    extra: dict[str, Any] = {} if audit_rate is None else {"audit_rate": audit_rate}
+    settings = Settings(data_dir=data_dir.resolve(), predictor_refresh_seconds=1.0, **extra)
     engine = make_engine(settings.resolved_database_url)
     try:
         upgrade(engine)

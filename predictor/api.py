@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from predictor.errors import ModelLoadError
+from predictor.ir.fingerprint import graph_fingerprint
 from predictor.ir.schema import GraphIR
 from predictor.metrics import accuracy_within, coverage, mape, score
 from predictor.spaces.base import InvalidSpecError
@@ -50,6 +51,7 @@ __all__ = [
     "evaluate",
     "generation_time",
     "get_space",
+    "graph_fingerprint",
     "graph_from_onnx",
     "graph_from_onnx_flagged",
     "load_predictor",

@@ -86,6 +86,7 @@ def create_app(
         except SQLAlchemyError as exc:  # /readyz reports it; the process still starts
             logger.error("database not usable at start: %s", exc)
         yield
+        state.audit_queue.close()  # queues the drawn audit jobs
         state.prediction_log.close()  # writes the queued prediction-log rows
         state.db.dispose()
 

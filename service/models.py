@@ -23,6 +23,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING = {
@@ -96,9 +97,15 @@ class Device(Base):
 
 
 class Model(Base):
-    """An uploaded ONNX model, content-addressed by the sha256 of its bytes."""
+    """An uploaded ONNX model, content-addressed by the sha256 of its bytes.
+
+    ``fingerprint`` identifies the network rather than the upload
+    (:func:`predictor.ir.fingerprint.graph_fingerprint`): every upload of the same network, and
+    the spec it was exported from, share it.
+    """
 
     __tablename__ = "models"
+    __table_args__ = (Index("ix_models_fingerprint", "fingerprint"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
@@ -114,6 +121,7 @@ class Model(Base):
     family: Mapped[str | None] = mapped_column(String(64))
     space: Mapped[str | None] = mapped_column(String(64))
     spec: Mapped[Any | None] = mapped_column(JSON)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: Uploaded without its weights (external references); agents synthesize seeded weights.
     graph_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -153,13 +161,27 @@ class Job(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+def _model_fingerprint(context: DefaultExecutionContext) -> str | None:
+    """The measured model's network fingerprint, read when the measurement is inserted."""
+    model_id = context.get_current_parameters().get("model_id")
+    query = text("SELECT fingerprint FROM models WHERE id = :id")
+    value = context.connection.execute(query, {"id": model_id}).scalar()
+    return None if value is None else str(value)
+
+
 class Measurement(Base):
-    """Statistics of one benchmark run of a model on a device."""
+    """Statistics of one benchmark run of a model on a device.
+
+    ``fingerprint`` copies the model's (set on insert): the pairing query looks a network's
+    measurements up through (device, fingerprint) as it did through (device, model_id); going
+    through the models table instead cost 1.4x on PostgreSQL (benchmarks/pairing.py).
+    """
 
     __tablename__ = "measurements"
     __table_args__ = (
         _choice("measurement_kind", MEASUREMENT_KINDS),
         Index("ix_measurements_device_model", "device", "model_id"),
+        Index("ix_measurements_device_fingerprint", "device", "fingerprint"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -189,6 +211,7 @@ class Measurement(Base):
     environment_extra: Mapped[dict[str, Any]] = mapped_column(JSON)
     measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), default=_model_fingerprint)
 
 
 class PredictorVersion(Base):
@@ -221,11 +244,23 @@ class TrainRequest(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+CHECK_KINDS = ("audit", "doubt")
+
+
 class PredictionLog(Base):
-    """One served prediction (kept to measure the error against later measurements)."""
+    """One served prediction (kept to measure the error against later measurements).
+
+    ``fingerprint`` is the network's (model or spec), so the prediction pairs with the first
+    later measurement of any upload of that network; ``check_kind`` says why a measurement was
+    queued for it: ``audit`` (drawn at random, :mod:`service.audit`), ``doubt`` (its interval
+    was too wide) or NULL (none).
+    """
 
     __tablename__ = "prediction_log"
-    __table_args__ = (Index("ix_prediction_log_device_model", "device", "model_id"),)
+    __table_args__ = (
+        _choice("check_kind", CHECK_KINDS),
+        Index("ix_prediction_log_device_model", "device", "model_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     model_id: Mapped[str | None] = mapped_column(String(64))
@@ -238,6 +273,8 @@ class PredictionLog(Base):
     lo: Mapped[float] = mapped_column(Float)
     hi: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    check_kind: Mapped[str | None] = mapped_column(String(8))
 
 
 class Token(Base):

@@ -9,9 +9,12 @@ from typing import Any
 
 from pydantic_core import to_json
 
-from predictor.api import Estimate, GraphIR, Metric, PredictionBatch
+from predictor.api import Estimate, GraphIR, Metric, PredictionBatch, graph_fingerprint
+from service.audit import AUDIT_PRIORITY, AuditTask
 from service.core.errors import Unprocessable
+from service.crud import audits as audit_crud
 from service.crud import jobs as job_crud
+from service.crud import models as model_crud
 from service.crud import predictions as log_crud
 from service.ingest import ingest_onnx
 from service.schemas import PredictionsIn, SpecIn
@@ -84,13 +87,88 @@ def _enqueue(state: AppState, device: str, model_ids: dict[int, str]) -> dict[in
         }
 
 
-def _log(state: AppState, body: PredictionsIn, batch: PredictionBatch) -> None:
+def _fingerprints(state: AppState, body: PredictionsIn, graphs: Sequence[GraphIR]) -> list[str]:
+    """The network fingerprint of every requested model or spec (cached by id / spec).
+
+    A model's is read from its row (one query for all the misses: hashing 1,000 cold IRs would
+    add about 0.5 s to the request); a spec's, or a model row's without one, is computed.
+    """
+    if body.model_ids is not None:
+        keys = list(body.model_ids)
+    else:
+        keys = ["spec:" + spec_key(s) for s in body.specs or []]
+    found = {k: fp for k in keys if (fp := state.fingerprints.get(k)) is not None}
+    stored: dict[str, str] = {}
+    if body.model_ids is not None and len(found) < len(keys):
+        with state.db.session() as session:
+            stored = model_crud.fingerprints_by_id(session, [k for k in keys if k not in found])
+    out = []
+    for key, graph in zip(keys, graphs, strict=True):
+        fp = found.get(key) or stored.get(key)
+        if fp is None:
+            fp = graph_fingerprint(graph)
+        if key not in found:
+            state.fingerprints.put(key, fp)
+            found[key] = fp
+        out.append(fp)
+    return out
+
+
+def _audit(state: AppState, task: AuditTask) -> None:
+    """Queue a low-priority measurement of a drawn prediction's network (background thread).
+
+    Skipped when a model with the same fingerprint is already measured or queued on the device.
+    """
+    with state.db.session() as session:
+        if audit_crud.network_checked(session, task.device, task.fingerprint):
+            return
+    model_id = task.model_id
+    if model_id is None:
+        model_id = _model_for_spec(state, SpecIn.model_validate(task.spec))
+    with state.db.session(write=True) as session:
+        job_crud.enqueue_one(
+            session,
+            task.device,
+            model_id,
+            priority=AUDIT_PRIORITY,
+            max_attempts=state.settings.job_max_attempts,
+        )
+
+
+def _draw_audits(
+    state: AppState, body: PredictionsIn, fingerprints: list[str], doubted: dict[int, int]
+) -> list[int]:
+    """Draw the predictions to audit and hand them to the background queue."""
+    drawn = state.audit_sampler.draw(body.device, fingerprints, exclude=doubted)
+    if drawn:
+        tasks = [
+            AuditTask(
+                device=body.device,
+                fingerprint=fingerprints[i],
+                model_id=body.model_ids[i] if body.model_ids is not None else None,
+                spec=(body.specs or [])[i].model_dump() if body.model_ids is None else None,
+            )
+            for i in drawn
+        ]
+        state.audit_queue.submit(lambda task: _audit(state, task), tasks)
+    return drawn
+
+
+def _log(
+    state: AppState,
+    body: PredictionsIn,
+    batch: PredictionBatch,
+    fingerprints: list[str],
+    checks: dict[int, str],
+) -> None:
     ids: Sequence[str | None] = body.model_ids or [None] * len(batch.estimates)
     specs = [spec_key(s) for s in body.specs] if body.specs else [None] * len(ids)
     device, version = body.device, batch.version
     rows: list[log_crud.LogRow] = [
-        (model_id, spec, device, version, metric, e.mean, e.std, e.lo, e.hi)
-        for model_id, spec, metrics in zip(ids, specs, batch.estimates, strict=True)
+        (model_id, spec, device, version, metric, e.mean, e.std, e.lo, e.hi, fp, checks.get(i))
+        for i, (model_id, spec, fp, metrics) in enumerate(
+            zip(ids, specs, fingerprints, batch.estimates, strict=True)
+        )
         for metric, e in metrics.items()
     ]
     state.prediction_log.submit(rows)  # batched in the background (service/log_writer.py)
@@ -123,7 +201,10 @@ def predict(state: AppState, body: PredictionsIn) -> bytes:
     batch = state.batcher.predict(predictor, graphs, context, body.metrics)
     uncertain = [_uncertain(m, body.uncertainty_threshold) for m in batch.estimates]
     job_ids = _jobs_for_uncertain(state, body, uncertain)
-    _log(state, body, batch)
+    fingerprints = _fingerprints(state, body, graphs)
+    checks = dict.fromkeys(_draw_audits(state, body, fingerprints, job_ids), "audit")
+    checks.update(dict.fromkeys(job_ids, "doubt"))
+    _log(state, body, batch, fingerprints, checks)
     return _response(body, batch, any(uncertain), job_ids)
 
 

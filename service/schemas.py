@@ -369,6 +369,15 @@ class ErrorReportRow(BaseModel):
     #: Share (0-1) of the measurements inside the prediction's logged 90% interval.
     coverage_90: float
     spearman: float | None
+    #: Pairs whose prediction was drawn for audit (service.audit): an unbiased sample.
+    audited_count: int = 0
+    audited_mape: float | None = None
+    #: 95% Student-t interval on ``audited_mape`` (None below two audited pairs).
+    audited_mape_ci95_lo: float | None = None
+    audited_mape_ci95_hi: float | None = None
+    #: Pairs whose prediction was measured because its interval was wide (biased to the hard).
+    doubt_count: int = 0
+    doubt_mape: float | None = None
 
 
 class ErrorReport(BaseModel):

@@ -6,9 +6,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from service.audit import AuditQueue, AuditSampler
 from service.batching import PredictionBatcher
 from service.blobstore import BlobStore
-from service.caches import GraphStore, PredictorHolder, PredictorLoader, SampleStore
+from service.caches import LRU, GraphStore, PredictorHolder, PredictorLoader, SampleStore
 from service.core.config import Settings
 from service.core.db import Database
 from service.core.limits import RateLimiter
@@ -64,6 +65,10 @@ class AppState:
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0.0, 1))
     batcher: PredictionBatcher = field(default_factory=PredictionBatcher)
     training_threads: list[threading.Thread] = field(default_factory=list)
+    #: Network fingerprint by model id or ``"spec:" + spec key`` (service.predict_batch).
+    fingerprints: LRU[str, str] = field(default_factory=lambda: LRU(10_000))
+    audit_sampler: AuditSampler = field(default_factory=lambda: AuditSampler(0.0))
+    audit_queue: AuditQueue = field(default_factory=AuditQueue)
 
     @classmethod
     def build(cls, settings: Settings, loader: PredictorLoader) -> AppState:
@@ -80,4 +85,6 @@ class AppState:
             tokens=TokenCache(settings.token_cache_seconds),
             prediction_log=PredictionLogWriter(db, settings.prediction_log_flush_seconds),
             rate_limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+            fingerprints=LRU(settings.ir_cache_size),
+            audit_sampler=AuditSampler(settings.audit_rate, settings.audit_rate_per_device),
         )

@@ -57,6 +57,7 @@ def _models(n_models: int, rng: random.Random) -> list[dict[str, Any]]:
                 "num_nodes": 2,
                 "unknown_ops": [],
                 "family": FAMILIES[i % len(FAMILIES)],
+                "fingerprint": f"{i:064x}",  # one network per synthetic model
             }
         )
     return rows
@@ -82,10 +83,16 @@ def fill(session: Session, n_measurements: int, seed: int = 0) -> None:
         version = VERSIONS[min(len(VERSIONS) - 1, 3 * i // n_measurements)]
         predicted = actual * rng.lognormvariate(0.0, 0.15)
         predictions.append(_prediction(model["id"], device, version, predicted, at))
+        predictions[-1] |= {"fingerprint": model["id"], "check_kind": _check(i)}
         measurements.append(_measurement(i, model["id"], device, actual, at))
     for start in range(0, n_measurements, 10_000):
         session.execute(insert(PredictionLog), predictions[start : start + 10_000])
         session.execute(insert(Measurement), measurements[start : start + 10_000])
+
+
+def _check(i: int) -> str | None:
+    """About 1 % audited and 10 % doubt-triggered predictions."""
+    return "audit" if i % 100 == 0 else "doubt" if i % 10 == 1 else None
 
 
 def _prediction(model_id: str, device: str, version: str, mean: float, at: Any) -> dict[str, Any]:
@@ -106,6 +113,7 @@ def _measurement(i: int, model_id: str, device: str, actual: float, at: Any) -> 
     return {
         "idempotency_key": f"bench-{i}",
         "model_id": model_id,
+        "fingerprint": model_id,  # as the insert default would copy it, without a query per row
         "device": device,
         "measurement_kind": "simulated",
         "latency_median_ms": actual,

@@ -1,7 +1,7 @@
 """graph-only models: uploaded with their weights left out (external references)
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-06 02:45:00
 
 Every model stored before this revision was self-contained (external data was refused), so
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

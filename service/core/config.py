@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,24 @@ class Settings(BaseSettings):
         default=True,
         description="A data dir without any predictor version starts with the shipped one active.",
     )
+    audit_rate: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="Share of served predictions queued for measurement at random (service.audit).",
+    )
+    audit_rate_per_device: dict[str, float] = Field(
+        default_factory=dict,
+        description="Per-device audit rates (JSON object: device name -> share).",
+    )
+
+    @field_validator("audit_rate_per_device")
+    @classmethod
+    def _rates_are_shares(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {device: rate for device, rate in value.items() if not 0 <= rate <= 1}
+        if bad:
+            raise ValueError(f"audit rates must lie in 0..1; got {bad}")
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from predictor.api import GraphIR
+from predictor.api import GraphIR, graph_fingerprint
 from service.core.errors import NotFound
 from service.models import Job, Measurement, Model, PredictionLog
 
@@ -57,6 +57,7 @@ def new_row(
         space=space,
         spec=spec,
         graph_only=graph_only,
+        fingerprint=graph_fingerprint(graph),
     )
 
 
@@ -103,3 +104,16 @@ def recent_logged_specs(session: Session, device: str, rows: int) -> list[str | 
         .limit(rows)
     )
     return list(session.scalars(query).all())
+
+
+def fingerprints_by_id(session: Session, model_ids: Sequence[str]) -> dict[str, str]:
+    """Network fingerprints of the given models that exist and have one."""
+    result: dict[str, str] = {}
+    unique = list(dict.fromkeys(model_ids))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        query = select(Model.id, Model.fingerprint).where(
+            Model.id.in_(chunk), Model.fingerprint.is_not(None)
+        )
+        result.update({str(i): str(f) for i, f in session.execute(query)})
+    return result

@@ -1,8 +1,12 @@
 """Logged predictions paired with the measurement that checks them (error report, dashboard).
 
-A logged prediction is paired with the FIRST measurement of the same model on the same device
+A logged prediction is paired with the FIRST measurement of the same network on the same device
 stored after the prediction that has the predicted metric; predictions never followed by such a
-measurement are left out.
+measurement are left out. "The same network" is the same graph fingerprint
+(:func:`predictor.ir.fingerprint.graph_fingerprint`, stored on models, measurements and log
+rows), so a
+prediction made from a spec, or from one upload of a network, pairs with the measurement of the
+ONNX exported from that spec or of another upload of it.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ def pairs(
 ) -> Subquery:
     """Logged predictions of ``metric`` joined to the measurement that checks them.
 
-    Columns: ``device``, ``model_id``, ``version``, ``day`` (UTC date), ``log_id``,
-    ``predicted``, ``lo`` and ``hi`` (its 90% interval), ``actual`` and ``family``
-    (``'unknown'`` when the model has none).
+    Columns: ``device``, ``model_id`` (the measured model), ``version``, ``day`` (UTC date),
+    ``log_id``, ``predicted``, ``lo`` and ``hi`` (its 90% interval), ``actual``, ``family``
+    (``'unknown'`` when the model has none) and ``check_kind`` (``'audit'``, ``'doubt'`` or
+    ``'none'``: why a measurement was queued for the prediction).
 
     Raises:
         ValueError: ``metric`` is not one of :data:`METRIC_COLUMNS`.
@@ -45,7 +50,7 @@ def pairs(
     query = (
         select(
             logged.c.device,
-            logged.c.model_id,
+            Measurement.model_id.label("model_id"),
             logged.c.version,
             func.date(logged.c.created_at).label("day"),
             logged.c.log_id,
@@ -54,9 +59,10 @@ def pairs(
             logged.c.hi,
             actual.label("actual"),
             func.coalesce(Model.family, "unknown").label("family"),
+            func.coalesce(logged.c.check_kind, "none").label("check_kind"),
         )
         .join(Measurement, Measurement.id == logged.c.measurement_id)
-        .outerjoin(Model, Model.id == logged.c.model_id)
+        .outerjoin(Model, Model.id == Measurement.model_id)
         .where(actual > 0)
     )
     return query.subquery()
@@ -78,7 +84,7 @@ def _logged(
     first_after = (
         select(func.min(later.id))
         .where(
-            later.model_id == PredictionLog.model_id,
+            later.fingerprint == PredictionLog.fingerprint,
             later.device == PredictionLog.device,
             later.created_at > PredictionLog.created_at,
             getattr(later, column).is_not(None),
@@ -88,15 +94,15 @@ def _logged(
     )
     query = select(
         PredictionLog.device.label("device"),
-        PredictionLog.model_id.label("model_id"),
         PredictionLog.predictor_version.label("version"),
         PredictionLog.created_at.label("created_at"),
         PredictionLog.id.label("log_id"),
         PredictionLog.mean.label("predicted"),
         PredictionLog.lo.label("lo"),
         PredictionLog.hi.label("hi"),
+        PredictionLog.check_kind.label("check_kind"),
         first_after.label("measurement_id"),
-    ).where(PredictionLog.metric == metric, PredictionLog.model_id.is_not(None))
+    ).where(PredictionLog.metric == metric, PredictionLog.fingerprint.is_not(None))
     if device is not None:
         query = query.where(PredictionLog.device == device)
     if version is not None:

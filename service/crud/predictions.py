@@ -28,8 +28,12 @@ LOG_COLUMNS = (
     "std",
     "lo",
     "hi",
+    "fingerprint",
+    "check_kind",
 )
-LogRow = tuple[str | None, str | None, str, str, str, float, float, float, float]
+LogRow = tuple[
+    str | None, str | None, str, str, str, float, float, float, float, str | None, str | None
+]
 
 _COLUMNS_SQL = ", ".join((*LOG_COLUMNS, "created_at"))
 

@@ -95,6 +95,7 @@ def materialized(session: Session, p: Subquery) -> Iterator[Table]:
         Column("hi", Float),
         Column("actual", Float),
         Column("family", String(64)),
+        Column("check_kind", String(8)),
         prefixes=["TEMPORARY"],
     )
     connection = session.connection()
@@ -217,12 +218,15 @@ def worst_models(session: Session, p: FromClause, limit: int = 15) -> list[Worst
     ]
 
 
-def scatter_sample(session: Session, p: FromClause) -> list[tuple[float, float, str]]:
-    """(measured, predicted, family) of the :data:`SCATTER_POINTS` most recent pairs."""
+def scatter_sample(session: Session, p: FromClause) -> list[tuple[float, float, str, float, float]]:
+    """(measured, predicted, family, lo, hi) of the :data:`SCATTER_POINTS` most recent pairs."""
     query = (
-        select(p.c.actual, p.c.predicted, p.c.family)
+        select(p.c.actual, p.c.predicted, p.c.family, p.c.lo, p.c.hi)
         .where(p.c.predicted > 0)
         .order_by(p.c.log_id.desc())
         .limit(SCATTER_POINTS)
     )
-    return [(float(a), float(pr), str(f)) for a, pr, f in session.execute(query)]
+    return [
+        (float(a), float(pr), str(f), float(lo), float(hi))
+        for a, pr, f, lo, hi in session.execute(query)
+    ]

@@ -1,7 +1,9 @@
 """Chart specifications: aggregated rows -> the JSON that ``static/dashboard.js`` draws.
 
-Three kinds: ``scatter`` (log-log predicted vs measured with the ±10% band, one series per
-model family), ``lines`` (values over categorical x labels, one series each) and ``bars``.
+Four kinds: ``scatter`` (log-log predicted vs measured with the ±10% band and each
+prediction's 90% interval as a bar, one series per model family), ``lines`` (values over
+categorical x labels, one series each), ``xy`` (lines over a numeric x axis: the calibration
+curve) and ``bars``.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from service.dashboard.accuracy import ErrorStats
 ChartSpec = dict[str, Any]
 
 
-def scatter(points: Sequence[tuple[float, float, str]], unit: str) -> ChartSpec:
-    """Predicted vs measured, coloured by family; ``points`` are (measured, predicted, family)."""
+def scatter(points: Sequence[tuple[float, float, str, float, float]], unit: str) -> ChartSpec:
+    """Predicted vs measured, coloured by family, with interval bars; ``points`` are
+    (measured, predicted, family, lo, hi)."""
     by_family: dict[str, list[dict[str, float]]] = {}
-    for actual, predicted, family in points:
-        by_family.setdefault(family, []).append({"x": actual, "y": predicted})
-    values = [v for a, p, _ in points for v in (a, p)]
+    for actual, predicted, family, lo, hi in points:
+        point = {"x": actual, "y": predicted, "lo": max(lo, predicted * 1e-3), "hi": hi}
+        by_family.setdefault(family, []).append(point)
+    values = [v for a, p, *_ in points for v in (a, p)]
     low, high = (min(values), max(values)) if values else (1.0, 10.0)
     return {
         "unit": unit,
@@ -40,6 +44,52 @@ def error_over_time(rows: Sequence[tuple[str, str, float, int]]) -> ChartSpec:
         "labels": days,
         "y_title": "MAPE (%)",
         "series": [{"label": v, "values": values[v]} for v in versions],
+    }
+
+
+def metrics_over_time(
+    rows: Sequence[tuple[str, str, float, float, float, int]],
+) -> dict[str, ChartSpec]:
+    """MAPE, share within ±10 % and 90 % coverage per day, one line per predictor version.
+
+    ``rows`` are (version, day, MAPE %, within ±10 %, inside the 90% interval %, n).
+    """
+    days = sorted({r[1] for r in rows})
+    versions = sorted({r[0] for r in rows})
+    index = {day: i for i, day in enumerate(days)}
+    charts = {}
+    for column, name, title in (
+        (2, "mape", "MAPE (%)"),
+        (3, "acc_10", "within ±10% (%)"),
+        (4, "coverage", "inside the 90% interval (%)"),
+    ):
+        values: dict[str, list[float | None]] = {v: [None] * len(days) for v in versions}
+        for row in rows:
+            values[row[0]][index[row[1]]] = round(float(row[column]), 3)
+        charts[name] = {
+            "labels": days,
+            "y_title": title,
+            "series": [{"label": v, "values": values[v]} for v in versions],
+        }
+    return charts
+
+
+def calibration(points: Sequence[tuple[float, float]]) -> ChartSpec:
+    """Observed against nominal central coverage (%), with the diagonal of perfect calibration."""
+    return {
+        "x_title": "nominal coverage (%)",
+        "y_title": "observed coverage (%)",
+        "series": [
+            {
+                "label": "observed",
+                "points": [{"x": 100 * n, "y": round(100 * o, 2)} for n, o in points],
+            },
+            {
+                "label": "calibrated",
+                "points": [{"x": 0, "y": 0}, {"x": 100, "y": 100}],
+                "dashed": True,
+            },
+        ],
     }
 
 

@@ -53,11 +53,16 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}%"
 
 
+def sig(value: float | None, digits: int = 3) -> str:
+    """A number to ``digits`` significant digits (0.99114 -> '0.991'), or a dash."""
+    return "–" if value is None else f"{value:.{digits}g}"
+
+
 @lru_cache(maxsize=1)
 def templates() -> Jinja2Templates:
     """The dashboard's template environment (built on first use)."""
     env = Jinja2Templates(directory=str(TEMPLATE_DIR))
-    env.env.filters.update(human=human, when=when, pct=pct)
+    env.env.filters.update(human=human, when=when, pct=pct, sig=sig)
     return env
 
 

@@ -13,7 +13,7 @@ from predictor.api import Metric
 from service.api.deps import State
 from service.crud import predictors as predictor_crud
 from service.crud.pairs import pairs
-from service.dashboard import accuracy, charts, ops, queries
+from service.dashboard import accuracy, charts, checks, ops, queries, summaries
 from service.dashboard.auth import Viewer
 from service.dashboard.render import render
 from service.models import Device, Measurement, Model, PredictionLog, utcnow
@@ -27,41 +27,6 @@ LIVE_WINDOW_DAYS = 7
 DEVICE_WINDOWS_DAYS = (7, 30, 90, 0)
 
 
-def held_out_by_device(metrics: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """Numeric held-out metrics per device from a predictor version's ``metrics`` JSON.
-
-    Reads ``metrics["per_device"]`` (or ``metrics["devices"]``): device -> {name: number}.
-    """
-    table = metrics.get("per_device") or metrics.get("devices") or {}
-    if not isinstance(table, dict):
-        return {}
-    return {
-        str(device): {
-            str(k): float(v)
-            for k, v in values.items()
-            if isinstance(v, int | float) and not isinstance(v, bool)
-        }
-        for device, values in table.items()
-        if isinstance(values, dict)
-    }
-
-
-def scalar_metrics(metrics: dict[str, Any], prefix: str = "") -> dict[str, float]:
-    """Numeric entries of a predictor version's ``metrics`` JSON, nested dicts as dotted keys.
-
-    The per-device table (``per_device`` / ``devices``) is left out; see
-    :func:`held_out_by_device`.
-    """
-    flat: dict[str, float] = {}
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            flat[name] = float(value)
-        elif isinstance(value, dict) and not (prefix == "" and key in ("per_device", "devices")):
-            flat.update(scalar_metrics(value, prefix=f"{name}."))
-    return flat
-
-
 def _active_predictor(session: Session, now: datetime) -> dict[str, Any] | None:
     active = predictor_crud.active(session)
     if active is None:
@@ -70,11 +35,14 @@ def _active_predictor(session: Session, now: datetime) -> dict[str, Any] | None:
     recent = pairs("latency_ms", version=active.version, since=since)
     with accuracy.materialized(session, recent) as p:  # lets SQLite range-scan created_at
         live = accuracy.error_by(session, p, "device")
+        by_check = checks.error_by_check(session, p, "device")
     return {
         "row": active,
-        "held_out": held_out_by_device(active.metrics),
-        "scalars": scalar_metrics(active.metrics),
+        "held_out": summaries.held_out_by_device(active.metrics),
+        "compared": summaries.held_out(active.metrics.get("active_per_device")),
+        "facts": summaries.version_facts(active.metrics),
         "live": {s.key: s for s in live},
+        "audited": {d: s for (d, kind), s in by_check.items() if kind == "audit"},
     }
 
 
@@ -112,12 +80,23 @@ def _device_analysis(
         if not by_version:
             return {"has_pairs": False}
         buckets = accuracy.residual_histogram(session, p)
+        sample = accuracy.scatter_sample(session, p)
+        by_check = checks.error_by_check(session, p)
         return {
             "has_pairs": True,
             "by_version": by_version,
+            "by_check": sorted(
+                by_check.values(),
+                key=lambda c: (
+                    ("audit", "doubt").index(c.kind) if c.kind in ("audit", "doubt") else 2
+                ),
+            ),
             "n_pairs": sum(s.n for s in by_version),
-            "scatter": charts.scatter(accuracy.scatter_sample(session, p), METRIC_UNITS[metric]),
-            "over_time": charts.error_over_time(accuracy.error_by_version_day(session, p)),
+            "scatter": charts.scatter(sample, METRIC_UNITS[metric]),
+            "over_time": charts.metrics_over_time(checks.metrics_by_version_day(session, p)),
+            "calibration": charts.calibration(
+                checks.calibration([(a, lo, hi) for a, _, _, lo, hi in sample])
+            ),
             "by_family": charts.error_bars(accuracy.error_by(session, p, "family")),
             "by_op": charts.error_bars(ops.error_by_dominant_op(session, p, dominant)),
             "residuals": charts.histogram(buckets, accuracy.BUCKET_WIDTH),
@@ -156,6 +135,8 @@ def device_page(
             "metrics": list(METRIC_UNITS),
             "unit": METRIC_UNITS[metric],
             "scatter_points": accuracy.SCATTER_POINTS,
+            "agent_backend": summaries.agent_backend(session, device),
+            "server_url": str(request.base_url).rstrip("/"),
             **_device_analysis(session, name, metric, since, _dominant_ops(request)),
         }
     return render(request, "device.html", context)
@@ -171,7 +152,10 @@ def jobs_page(request: Request, state: State, _viewer: Viewer) -> HTMLResponse:
             "open_jobs": queries.jobs_with_status(session, ("queued", "leased")),
             "failed_jobs": queries.jobs_with_status(session, ("failed",)),
             "reasons": queries.failure_reasons(session),
-            "versions": [(v, scalar_metrics(v.metrics)) for v in versions],
+            "versions": [
+                (v, summaries.version_facts(v.metrics), summaries.held_out_by_device(v.metrics))
+                for v in versions
+            ],
             "train_requests": queries.train_requests(session),
             "job_rows": queries.JOB_ROWS,
         }

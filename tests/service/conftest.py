@@ -69,6 +69,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         device_cache_seconds=0,
         prediction_log_flush_seconds=0,  # rows written in the request: tests read them at once
         max_model_bytes=1_000_000,
+        audit_rate=0.0,  # no random measurement jobs; the audit tests set their own rate
     )
 
 

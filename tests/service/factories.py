@@ -76,11 +76,16 @@ def make_device(session: Session, name: str = "dev1", **fields: Any) -> Device:
 
 
 def make_model(session: Session, channels: int | None = None, **fields: Any) -> Model:
-    """Insert a model row with a tiny graph IR (id: a fake sha256, unique per call)."""
+    """Insert a model row with a tiny graph IR (id: a fake sha256, unique per call).
+
+    The tiny graphs repeat (61 widths), so each row gets its own id as network fingerprint
+    unless ``fingerprint`` is given: distinct rows are distinct networks in these tests.
+    """
     n = next(_counter)
     graph = tiny_graph(channels or (n % 61) + 2)
     model_id = hashlib.sha256(f"model-{n}-{channels}".encode()).hexdigest()
     row = model_crud.new_row(model_id, 1000 + n, graph)
+    row.fingerprint = model_id
     for key, value in fields.items():
         setattr(row, key, value)
     session.add(row)
@@ -139,10 +144,14 @@ def make_prediction(
     created_at: datetime | None = None,
     version: str = "v1",
     metric: str = "latency_ms",
+    check_kind: str | None = None,
 ) -> PredictionLog:
-    """Insert a prediction log row."""
+    """Insert a prediction log row (with its model's network fingerprint)."""
+    model = session.get(Model, model_id)
     row = PredictionLog(
         model_id=model_id,
+        fingerprint=model.fingerprint if model is not None else None,
+        check_kind=check_kind,
         device=device,
         predictor_version=version,
         metric=metric,

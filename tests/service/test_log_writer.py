@@ -25,7 +25,8 @@ from tests.service.predictors import load_linear, write_artifact
 
 
 def _rows(model_id: str, n: int) -> list[log_crud.LogRow]:
-    return [(model_id, None, "dev1", "v1", "latency_ms", float(i), 0.1, 0.0, 1.0) for i in range(n)]
+    row = (model_id, None, "dev1", "v1", "latency_ms")
+    return [(*row, float(i), 0.1, 0.0, 1.0, model_id, None) for i in range(n)]
 
 
 def _logged(db: Database) -> list[tuple[str | None, float, datetime]]:

@@ -23,6 +23,30 @@
     return { type: "logarithmic", title: { display: true, text: title } };
   }
 
+  /* Draws each scatter point's 90% interval (its "lo"/"hi") as a thin vertical bar. */
+  var intervalBars = {
+    id: "perfloopIntervals",
+    beforeDatasetsDraw: function (chart) {
+      var ctx = chart.ctx, y = chart.scales.y;
+      chart.data.datasets.forEach(function (dataset, i) {
+        if (dataset.type !== "scatter" || !chart.isDatasetVisible(i)) { return; }
+        var meta = chart.getDatasetMeta(i);
+        ctx.save();
+        ctx.strokeStyle = dataset.borderColor + "66";
+        ctx.lineWidth = 1;
+        dataset.data.forEach(function (point, j) {
+          var element = meta.data[j];
+          if (!element || point.lo === undefined || point.hi === undefined) { return; }
+          ctx.beginPath();
+          ctx.moveTo(element.x, y.getPixelForValue(point.lo));
+          ctx.lineTo(element.x, y.getPixelForValue(point.hi));
+          ctx.stroke();
+        });
+        ctx.restore();
+      });
+    }
+  };
+
   /* Predicted vs measured, log-log, one dataset per model family, y = x and the ±10% band. */
   function scatter(data) {
     var lo = data.range[0], hi = data.range[1];
@@ -36,7 +60,7 @@
                borderColor: colour(i), pointStyle: SHAPES[i % SHAPES.length], pointRadius: 3.5 };
     });
     datasets.push(line("y = x", 1.0, []), line("+10%", 1.1, [4, 4]), line("-10%", 0.9, [4, 4]));
-    return { type: "scatter", data: { datasets: datasets },
+    return { type: "scatter", data: { datasets: datasets }, plugins: [intervalBars],
              options: { scales: { x: logAxis("measured " + data.unit), y: logAxis("predicted " + data.unit) } } };
   }
 
@@ -61,7 +85,21 @@
                                   x: { title: { display: !!data.x_title, text: data.x_title || "" } } } } };
   }
 
-  var BUILDERS = { scatter: scatter, lines: lines, bars: bars };
+  /* Lines over a numeric x axis (the calibration curve); a series may be dashed. */
+  function xy(data) {
+    var datasets = data.series.map(function (s, i) {
+      return { type: "line", label: s.label, data: s.points, borderColor: s.dashed ? "#6b7280" : colour(i),
+               backgroundColor: colour(i), borderDash: s.dashed ? [4, 4] : [],
+               pointRadius: s.dashed ? 0 : 3, fill: false };
+    });
+    var axis = function (title) {
+      return { type: "linear", min: 0, max: 100, title: { display: true, text: title } };
+    };
+    return { type: "line", data: { datasets: datasets },
+             options: { scales: { x: axis(data.x_title), y: axis(data.y_title) } } };
+  }
+
+  var BUILDERS = { scatter: scatter, lines: lines, bars: bars, xy: xy };
 
   function draw(canvas) {
     var data = readData(canvas);

@@ -14,7 +14,10 @@ from service.models import PredictionLog
 
 def _rows(n: int) -> list[LogRow]:
     return [
-        (f"{i:064x}", None if i % 2 else '{"arch": "x"}', "dev1", "v1", "latency_ms", i, 0.5, 1, 2)
+        (
+            *(f"{i:064x}", None if i % 2 else '{"arch": "x"}', "dev1", "v1", "latency_ms"),
+            *(i, 0.5, 1, 2, f"{i:064x}", "audit" if i % 3 == 0 else None),
+        )
         for i in range(n)
     ]
 
@@ -27,7 +30,10 @@ def test_log_many_stores_every_row_stamped_now(db: Database, n: int) -> None:
     with db.session() as session:
         stored = session.scalars(select(PredictionLog).order_by(PredictionLog.id)).all()
     got = [
-        (r.model_id, r.spec, r.device, r.predictor_version, r.metric, r.mean, r.std, r.lo, r.hi)
+        (
+            *(r.model_id, r.spec, r.device, r.predictor_version, r.metric, r.mean, r.std, r.lo),
+            *(r.hi, r.fingerprint, r.check_kind),
+        )
         for r in stored
     ]
     assert got == _rows(n)

@@ -90,6 +90,7 @@ def add_model(
         num_nodes=ir.num_nodes,
         unknown_ops=list(ir.unknown_ops),
         family=family,
+        fingerprint=model_id,  # the tiny IRs repeat; each row stands for its own network
     )
     session.add(model)
     session.flush()
@@ -138,6 +139,7 @@ def add_prediction(
     version: str,
     created_at: datetime,
     metric: str = "latency_ms",
+    check_kind: str | None = None,
 ) -> PredictionLog:
     """A logged prediction (the shared row factory, keyword-only here)."""
     return make_prediction(
@@ -148,6 +150,7 @@ def add_prediction(
         created_at=created_at,
         version=version,
         metric=metric,
+        check_kind=check_kind,
     )
 
 
@@ -223,7 +226,14 @@ def fill(session: Session, now: datetime) -> Scenario:
         session,
         "v2",
         "active",
-        {"mape": 0.05, "per_device": {"edge-cpu": {"mape": 0.051, "acc_10": 0.93}}},
+        {
+            "train_samples": 120,
+            "compared_with": "v1",
+            "per_device": {
+                "edge-cpu": {"mape": 0.051, "acc_10": 0.93, "spearman": 0.99114, "count": 12}
+            },
+            "active_per_device": {"edge-cpu": {"mape": 0.08837, "spearman": 0.9}},
+        },
         at=now - timedelta(days=1, hours=12),
     )
     for family, shape, scale in (("resnet", "conv", 1.5), ("mlp", "mlp", 1.0)):
@@ -233,7 +243,7 @@ def fill(session: Session, now: datetime) -> Scenario:
             s.model_ids[family].append(model.id)
             _pair_history(session, s, model.id, scale * 10.0 * width / 4)
     s.worst_model = s.model_ids["mlp"][-1]
-    _pair(session, s.worst_model, 40.0, WORST_ERROR, "v2", now - timedelta(hours=20))
+    _pair(session, s.worst_model, 40.0, WORST_ERROR, "v2", now - timedelta(hours=20), "doubt")
     s.n_pairs_v2 += 1
     _jobs(session, s)
     session.add(TrainRequest(status="done", params={}, version="v2"))
@@ -243,17 +253,30 @@ def fill(session: Session, now: datetime) -> Scenario:
 
 
 def _pair(
-    session: Session, model_id: str, actual: float, error: float, version: str, at: datetime
+    session: Session,
+    model_id: str,
+    actual: float,
+    error: float,
+    version: str,
+    at: datetime,
+    check_kind: str | None = None,
 ) -> None:
+    predicted = actual * (1 + error)
     add_prediction(
-        session, "edge-cpu", model_id, actual * (1 + error), version=version, created_at=at
+        session,
+        "edge-cpu",
+        model_id,
+        predicted,
+        version=version,
+        created_at=at,
+        check_kind=check_kind,
     )
     add_measurement(session, "edge-cpu", model_id, actual, created_at=at + timedelta(minutes=5))
 
 
 def _pair_history(session: Session, s: Scenario, model_id: str, actual: float) -> None:
     _pair(session, model_id, actual, V1_ERROR, "v1", s.now - timedelta(days=2))
-    _pair(session, model_id, actual, V2_ERROR, "v2", s.now - timedelta(days=1))
+    _pair(session, model_id, actual, V2_ERROR, "v2", s.now - timedelta(days=1), "audit")
     s.n_pairs_v1 += 1
     s.n_pairs_v2 += 1
 

@@ -74,7 +74,9 @@ def test_aggregates_by_family_histogram_worst_and_scatter(db: Database) -> None:
     assert histogram[0.95] == 1  # +250% is clipped into the last bucket
     assert sum(histogram.values()) == 5 and len(histogram) == 40
     assert worst[0].model_id == m["mlp"] and worst[0].mape_pct == pytest.approx(100 * 2.87 / 2)
-    assert len(scatter) == 5 and (10.0, pytest.approx(35.0), "unknown") in scatter
+    assert len(scatter) == 5
+    approx = pytest.approx
+    assert (10.0, approx(35.0), "unknown", approx(28.0), approx(42.0)) in scatter
     assert {s.key: s.n for s in by_op} == {"Conv": 3, "Gemm": 2}
     assert {s.key: s.in_interval_pct for s in by_op} == {"Conv": pytest.approx(200 / 3), "Gemm": 0}
 

@@ -110,6 +110,32 @@ def _check_charts(page: Any, name: str) -> int:
     return n
 
 
+def _api_mape(site: Site, device: str, version: str) -> tuple[int, str]:
+    """(count, MAPE as the dashboard prints it) of a version's latency rows in GET /error-report."""
+    response = site.client().get(f"/api/v1/error-report?device={device}", headers=site.bearer())
+    rows = [
+        r
+        for r in response.json()["rows"]
+        if r["predictor_version"] == version and r["metric"] == "latency_ms"
+    ]
+    n = sum(r["count"] for r in rows)
+    return n, f"{sum(r['mape'] * r['count'] for r in rows) / n:.1f}%"
+
+
+def _cells(page: Any, selector: str, first: str) -> list[str]:
+    row = page.locator(f"{selector} tr", has_text=first).first
+    return [c.strip() for c in row.locator("td").all_inner_texts()]
+
+
+def _numbers_match_the_api(page: Any, site: Site, name: str) -> None:
+    n, mape = _api_mape(site, "edge-cpu", "v2")
+    if name == "overview":
+        live = page.locator('td.live-mape[data-device="edge-cpu"]').inner_text()
+        assert live.startswith(f"{mape} (n={n};"), live
+    if name == "device":
+        assert _cells(page, "#by-version", "v2")[:3] == ["v2", str(n), mape]
+
+
 def test_pages_render_in_chromium_with_charts_and_no_errors(site: Site, server_url: str) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="python package playwright")
     executable = _chromium()
@@ -117,7 +143,7 @@ def test_pages_render_in_chromium_with_charts_and_no_errors(site: Site, server_u
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages = {
         "overview": ("/dashboard", 1),
-        "device": ("/dashboard/devices/edge-cpu", 5),
+        "device": ("/dashboard/devices/edge-cpu", 8),
         "jobs": ("/dashboard/jobs", 0),
         "model": (f"/dashboard/models/{site.scenario.worst_model}", 0),
     }
@@ -136,6 +162,7 @@ def test_pages_render_in_chromium_with_charts_and_no_errors(site: Site, server_u
                 page.goto(f"{server_url}{path}")
                 page.wait_for_load_state("load")
                 assert _check_charts(page, name) == expected_charts, name
+                _numbers_match_the_api(page, site, name)
                 page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
         finally:
             browser.close()

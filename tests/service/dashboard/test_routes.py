@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import delete
 
-from service.dashboard import routes
+from service.dashboard import summaries
 from service.models import Device
 from tests.service.dashboard import factories
 from tests.service.dashboard.conftest import Site
@@ -42,10 +42,15 @@ def test_overview_counts_devices_agents_queue_and_active_predictor(site: Site) -
     assert " 13 2 1 " in edge
     # v2's six +6 % pairs fall inside the logged [0.8, 1.2] x predicted interval, the +90 % not
     assert "18.0% (n=7; 85.7% inside the 90% interval)" in edge
-    assert "mape=0.051, acc_10=0.93" in edge
+    # held-out MAPE of the active version in % (stored as a fraction), Spearman to 3 digits
+    assert edge.endswith("5.1% (n=12) 0.991")
     sim = _row(html, "devices", "sim-npu")
     assert "npu simulated" in sim and "offline" in sim and "not reported" in sim
     assert "<strong>v2</strong>" in html
+    # the version's metrics as tables: labelled facts, per-device rows; no dotted keys
+    assert _row(html, "active-facts", "Training measurements") == "Training measurements 120"
+    assert _row(html, "active-held-out", "edge-cpu") == "edge-cpu 5.1% 8.8% 0.991 93.0% –"
+    assert "per_device." not in html and "mape=" not in html
     per_day = _chart_data(html, "measurements-per-day")
     assert sum(per_day["series"][0]["values"]) == 13
     assert response.headers["content-security-policy"].startswith("default-src 'self'")
@@ -61,9 +66,20 @@ def test_device_page_error_by_version_family_op_and_worst_model(site: Site) -> N
     assert {s["label"] for s in scatter["series"]} == {"resnet", "mlp"}
     assert sum(len(s["points"]) for s in scatter["series"]) == 13
     assert scatter["unit"] == "ms"
-    over_time = _chart_data(html, "error-over-time")
+    over_time = _chart_data(html, "mape-over-time")
     assert [s["label"] for s in over_time["series"]] == ["v1", "v2"]
     assert len(over_time["labels"]) in (2, 3)  # v2's worst pair may fall on a third UTC day
+    coverage = _chart_data(html, "coverage-over-time")
+    assert coverage["series"][0]["values"][0] == 100.0  # v1's -22 % pairs: inside [0.8, 1.2]
+    calibration = dict(
+        (p["x"], p["y"]) for p in _chart_data(html, "calibration")["series"][0]["points"]
+    )
+    assert calibration[90.0] == pytest.approx(100 * 12 / 13, abs=0.01)  # as the by-version table
+    # v2's six +6 % pairs were audited (random), its +90 % one doubt-triggered
+    audited = _row(html, "by-check", "audited (random)")
+    assert audited.startswith("audited (random) 6 6.0% 6.0%–6.0%")
+    assert _row(html, "by-check", "doubt-triggered") == "doubt-triggered 1 90.0% needs 2 pairs"
+    assert _row(html, "by-check", "not queued").startswith("not queued 6 22.0%")
     families = _chart_data(html, "by-family")
     assert families["labels"] == ["mlp (n=7)", "resnet (n=6)"]
     ops = _chart_data(html, "by-op")
@@ -96,8 +112,10 @@ def test_jobs_page_lists_open_and_failed_jobs_with_reasons_and_versions(site: Si
         assert re.search(rf'id="count-{status}">{n}<', html), status
     assert _row(html, "failure-reasons", "unsupported op").endswith(" 2")
     assert "profiling timed out after 600 s" in _row(html, "failed-jobs", "timed out")
-    assert "active" in _row(html, "versions", "v2") and "mape=0.05" in _row(html, "versions", "v2")
-    assert "retired" in _row(html, "versions", "v1")
+    v2 = _row(html, "versions", "v2")
+    assert "active" in v2 and "edge-cpu: 5.1%" in v2 and "Training measurements: 120" in v2
+    assert "per_device." not in html
+    assert _row(html, "versions", "retired").startswith("v1 retired")
     assert "failed" in _row(html, "train-requests", "no measurements on device x")
 
 
@@ -135,16 +153,21 @@ def test_bad_metric_is_rejected(site: Site, path: str) -> None:
     assert site.client().get(path, headers=site.bearer()).status_code == 422
 
 
-def test_predictor_metrics_are_flattened_and_per_device_read() -> None:
+def test_predictor_metrics_become_facts_and_per_device_scores() -> None:
     metrics = {
-        "mape": 0.1,
-        "ok": True,
+        "holdout_samples": 30,
+        "ratio": 0.123456,
         "latency_ms": {"acc_10": 0.8, "note": "x"},
         "per_device": {"d1": {"mape": 0.2, "nested": {"a": 1}}, "d2": "bad"},
     }
-    assert routes.scalar_metrics(metrics) == {"mape": 0.1, "latency_ms.acc_10": 0.8}
-    assert routes.held_out_by_device(metrics) == {"d1": {"mape": 0.2}}
-    assert routes.held_out_by_device({"devices": ["d1"]}) == {}
+    assert summaries.version_facts(metrics) == [
+        ("Held-out measurements", "30"),
+        ("Ratio", "0.123"),
+    ]
+    held = summaries.held_out_by_device(metrics)
+    assert list(held) == ["d1"] and held["d1"].mape_pct == pytest.approx(20.0)
+    assert held["d1"].spearman is None
+    assert summaries.held_out_by_device({"devices": ["d1"]}) == {}
 
 
 def test_device_page_window_limits_predictions_by_age(site: Site) -> None:
@@ -156,4 +179,21 @@ def test_device_page_window_limits_predictions_by_age(site: Site) -> None:
     assert _row(everything, "by-version", "v1") == "v1 6 22.0% 0.0% 100.0%"
     assert (
         client.get("/dashboard/devices/edge-cpu?days=-1", headers=site.bearer()).status_code == 422
+    )
+
+
+@pytest.mark.parametrize(
+    ("device", "backend"),
+    [("zigzag-local", "zigzag"), ("tflm-m7-local", "tflm-m7"), ("ethos-u-local", "ethos-u")],
+)
+def test_empty_device_page_suggests_its_own_backend(
+    empty_site: Site, device: str, backend: str
+) -> None:
+    with empty_site.state.db.session(write=True) as session:
+        factories.add_device(session, device, kind="npu", simulated=True)
+    html = empty_site.client().get(f"/dashboard/devices/{device}", headers=empty_site.bearer())
+    command = re.search(r'<pre id="agent-command">(.*?)</pre>', html.text)
+    assert command is not None
+    assert command.group(1) == (
+        f"perfloop agent --server http://testserver --token T --backend {backend} --device {device}"
     )
