@@ -142,6 +142,12 @@ def live_checked(client: Client) -> dict[str, int]:
 SETTLE_PRIORITY = 10
 
 
+def has_active_predictor(stack: Stack) -> bool:
+    """Whether a predictor version is active (the shipped one on a fresh data dir)."""
+    with stack.state.db.session() as session:
+        return predictor_crud.active(session) is not None
+
+
 def settle_live_error(
     client: Client, devices: list[str], cfg: DemoConfig, rng: random.Random
 ) -> dict[str, int]:
@@ -270,8 +276,8 @@ def _drive(stack: Stack, cfg: DemoConfig, console: Console, result: DemoResult) 
             if report.trained is not None:
                 result.first_counts = result.first_counts or measurement_counts(stack)
                 result.versions.append((report.trained.version, report.trained.promoted))
-                if report.trained.promoted:
-                    result.doubt_jobs += measure_doubtful(client, list(bars), cfg, rng)
+                # The active version answers (the shipped one until a trained one beats it).
+                result.doubt_jobs += measure_doubtful(client, list(bars), cfg, rng)
                 state = "promoted" if report.trained.promoted else "kept as candidate"
                 progress.update(status, description=f"{report.trained.version[:18]} {state}")
             counts = measurement_counts(stack)
@@ -286,7 +292,7 @@ def _drive(stack: Stack, cfg: DemoConfig, console: Console, result: DemoResult) 
             ):
                 break
             time.sleep(1.0)
-    if any(promoted for _, promoted in result.versions):  # else predictions answer 409
+    if has_active_predictor(stack):  # else predictions answer 409
         devices = list(measurement_counts(stack))
         result.live_checked = settle_live_error(client, devices, cfg, rng)
     result.doubt_measured = measured_doubts(client, result.doubt_jobs)

@@ -1,7 +1,7 @@
 """The loop in explicit rounds (for the end-to-end test): no timer decides what gets trained.
 
 Each round waits until every queued job is measured (or failed), asks for a training round, lets
-the worker run it, measures the doubtful predictions of a promoted version and plans the next
+the worker run it, measures the doubtful predictions of the active version and plans the next
 batch. Every version is therefore trained on a known set of measurements: the refs after
 onboarding, then each planned batch. Waiting has a deadline (agents that stall fail the run);
 nothing else depends on how fast the machine is.
@@ -107,11 +107,11 @@ def run_rounds(cfg: DemoConfig, console: Console, rounds: int, timeout_s: float)
             wait_until(lambda: open_jobs(stack) == 0, f"measurements of round {i}", deadline)
             counts = measurement_counts(stack)
             result.first_counts = result.first_counts or counts
-            promoted = train_round(stack, worker, result)
+            train_round(stack, worker, result)
             if i == rounds - 1:
                 break  # the last version is scored on exactly what it was trained with
-            if promoted:
-                result.doubt_jobs += measure_doubtful(client, sorted(counts), cfg, rng)
+            # The active version answers: the shipped one until a trained one beats it.
+            result.doubt_jobs += measure_doubtful(client, sorted(counts), cfg, rng)
             plan(stack.state, planner, rng)
         result.doubt_measured = measured_doubts(client, result.doubt_jobs)
         held_out_comparison(stack, result)

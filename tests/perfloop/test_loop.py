@@ -23,14 +23,19 @@ def test_loop_measures_trains_and_improves(tmp_path: Path) -> None:
         retrain_every=4,  # planned jobs per device between rounds
         min_device_samples=8,
         doubt_specs=2,
+        # Low enough that in-family specs count as doubtful too: the test follows the
+        # measure-on-doubt path end to end, whatever the intervals' calibration.
+        threshold=0.05,
     )
     out = io.StringIO()
     result = run_rounds(cfg, Console(file=out, width=120), rounds=3, timeout_s=1500)
 
     text = out.getvalue()
     print(text)  # the table, in the report of a failing (or -rP) run
-    assert [promoted for _, promoted in result.versions][:1] == [True], result.versions
-    assert len(result.versions) == 3
+    # A fresh data dir starts with the shipped predictor active: a trained version replaces it only
+    # when it beats it on held-out measurements (tests/service/test_shipped.py), which a quick-mode
+    # version on a few dozen rows need not do.
+    assert len(result.versions) == 3, result.versions
     # 13 references (10 NB201, 3 KWS) each, then two planned batches of 4 (models that do not
     # fit the M7's 2 MB flash fail there)
     assert min(result.measurements.values()) >= 14, result.measurements
