@@ -95,6 +95,9 @@ def _register_all() -> None:
             raise
     else:
         register_agents(app, bench)
+    from perfloop.zoo_cli import register as register_zoo
+
+    register_zoo(app)
 
 
 _register_all()
