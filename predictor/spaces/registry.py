@@ -24,6 +24,8 @@ _SPACE_CLASSES: dict[str, str] = {
     "inception": "predictor.spaces.inception:InceptionNet",
     "convnext": "predictor.spaces.convnext:ConvNeXt",
     "audio1d": "predictor.spaces.audio1d:Audio1D",
+    "hybrid": "predictor.spaces.hybrid:HybridSpace",
+    "swin": "predictor.spaces.swin:WindowTransformerSpace",
 }
 
 #: Names of all search spaces, in display order.

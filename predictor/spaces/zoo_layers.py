@@ -117,6 +117,8 @@ def concat(w: IRWriter, parts: tuple[TensorRef, ...], axis: int = 1) -> TensorRe
 
 def channel_shuffle(w: IRWriter, x: TensorRef, groups: int) -> TensorRef:
     """Reshape to ``(n, g, c/g, h, w)``, swap the group axes, reshape back."""
+    if groups == 1:  # an identity chain of reshapes, which the importer drops
+        return x
     n, c, h, wd = w.shape(x)
     y = w.reshape(x, (n, groups, c // groups, h, wd))
     return w.reshape(permute(w, y, (0, 2, 1, 3, 4)), (n, c, h, wd))
