@@ -131,16 +131,15 @@ class ZooMeasurer:
         data = json.loads(pending.read_text())
         pending.unlink()
         backend, member = data["backend"], ZooMember(data["family"], data["spec"], data["key"], 0)
-        if backend in self.runners and (member.family, member.spec_key, backend) not in self.done[
-            backend
-        ]:
+        if (
+            backend in self.runners
+            and (member.family, member.spec_key, backend) not in self.done[backend]
+        ):
             self._write(member, backend, None, "the process died while profiling it")
 
     def missing(self, member: ZooMember) -> list[str]:
         """Backends that have neither measured nor skipped ``member``."""
-        return [
-            b for b in self.runners if (member.family, member.spec_key, b) not in self.done[b]
-        ]
+        return [b for b in self.runners if (member.family, member.spec_key, b) not in self.done[b]]
 
     def measure(self, members: Sequence[ZooMember], progress: Progress | None = None) -> ZooTally:
         """Profile every member on every backend lacking it; returns the tally."""
@@ -156,7 +155,7 @@ class ZooMeasurer:
     def _measure_member(self, member: ZooMember, backends: list[str]) -> None:
         try:
             onnx_bytes = get_space(member.family).to_onnx(member.spec)
-        except Exception as exc:  # noqa: BLE001 - torch export raises many types; record why
+        except Exception as exc:
             for backend in backends:
                 self._write(member, backend, None, f"ONNX export failed: {exc}"[:500])
             return
@@ -179,7 +178,7 @@ class ZooMeasurer:
             result = self.runners[backend].profile(onnx_bytes, self.protocol)
         except (UnsupportedModelError, BackendCrashError) as exc:
             self._write(member, backend, None, str(exc)[:500] or type(exc).__name__)
-        except Exception as exc:  # noqa: BLE001 - a runtime rejecting a graph: keep going
+        except Exception as exc:
             self._write(member, backend, None, f"{type(exc).__name__}: {exc}"[:500])
         else:
             self._write(member, backend, result, None)

@@ -147,7 +147,9 @@ def quantize_graph(graph: Graph, ranges: dict[str, tuple[float, float]]) -> None
             assert fill.data is not None and out.quant is not None
             fill.quant = out.quant  # the lowest float fill (before a max pool): the lowest int8
             low = -128 if float(fill.data.min()) < -1e30 else None
-            data = np.full(fill.data.shape, low, np.int8) if low else _quantize(fill.data, out.quant)
+            data = (
+                np.full(fill.data.shape, low, np.int8) if low else _quantize(fill.data, out.quant)
+            )
             fill.data, fill.dtype = data, "int8"
         elif op.opcode in ("ADD", "MUL"):
             for name in op.inputs:

@@ -1,4 +1,4 @@
-"""Graph-IR writers for the zoo's attention layers, mirroring :mod:`predictor.spaces.nets.attention`.
+"""Graph-IR writers of the zoo's attention layers (see :mod:`predictor.spaces.nets.attention`).
 
 Token tensors are ``(batch, tokens, dim)``; the batch axis holds windows (windowed attention) or
 pixel positions within a patch (MobileViT unfold), 1 otherwise.
@@ -41,7 +41,12 @@ def image(w: IRWriter, x: TensorRef, hw: tuple[int, int]) -> TensorRef:
 
 
 def token_block(
-    w: IRWriter, x: TensorRef, heads: int, mlp_ratio: int, pool: int = 1, grid: tuple[int, int] = (0, 0)
+    w: IRWriter,
+    x: TensorRef,
+    heads: int,
+    mlp_ratio: int,
+    pool: int = 1,
+    grid: tuple[int, int] = (0, 0),
 ) -> TensorRef:
     """Pre-norm block; ``pool > 1``: keys/values from a ``pool x pool`` strided conv of the token
     map (``grid``), LayerNorm'ed (pooled-key attention)."""
@@ -74,9 +79,7 @@ def window_block(
 def unfold(w: IRWriter, x: TensorRef, patch: int) -> TensorRef:
     """MobileViT unfold: ``(1, d, H, W)`` -> ``(p*p, H*W/(p*p), d)``."""
     _, d, h, wd = w.shape(x)
-    y = reshape_transpose(
-        w, x, (1, d, h // patch, patch, wd // patch, patch), (0, 3, 5, 2, 4, 1)
-    )
+    y = reshape_transpose(w, x, (1, d, h // patch, patch, wd // patch, patch), (0, 3, 5, 2, 4, 1))
     return w.reshape(y, (patch * patch, (h // patch) * (wd // patch), d))
 
 
@@ -84,7 +87,5 @@ def fold(w: IRWriter, x: TensorRef, patch: int, hw: tuple[int, int]) -> TensorRe
     """Inverse of :func:`unfold`."""
     d = w.shape(x)[-1]
     h, wd = hw
-    y = reshape_transpose(
-        w, x, (1, patch, patch, h // patch, wd // patch, d), (0, 5, 3, 1, 4, 2)
-    )
+    y = reshape_transpose(w, x, (1, patch, patch, h // patch, wd // patch, d), (0, 5, 3, 1, 4, 2))
     return w.reshape(y, (1, d, h, wd))

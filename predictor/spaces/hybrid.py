@@ -120,6 +120,3 @@ def mobilevit_ir(w: IRWriter, x: TensorRef, spec: dict[str, Any]) -> TensorRef:
         t = token_block(w, t, spec["heads"], spec["mlp_ratio"])
     y = w.relu(w.conv(fold(w, layer_norm(w, t), spec["pool"], (h, wd)), c, 1))
     return w.relu(w.conv(concat(w, (x, y)), c, 3))
-
-
-

@@ -87,7 +87,14 @@ class BiasConv:
 
 
 ZooLayer = (
-    base.Layer | AvgPool | ShuffleUnit | DenseLayer | Inception | ConvNeXtBlock | ChannelNorm | BiasConv
+    base.Layer
+    | AvgPool
+    | ShuffleUnit
+    | DenseLayer
+    | Inception
+    | ConvNeXtBlock
+    | ChannelNorm
+    | BiasConv
 )
 
 
@@ -182,9 +189,11 @@ _WRITERS: dict[type, Callable[[IRWriter, TensorRef, Any], TensorRef]] = {
 
 def write_layer(w: IRWriter, x: TensorRef, layer: ZooLayer) -> TensorRef:
     """Write one plan or zoo layer."""
-    if type(layer) in _WRITERS:
-        return _WRITERS[type(layer)](w, x, layer)
-    return base.plan_to_ir_layer(w, x, layer)
+    if isinstance(
+        layer, base.ConvBN | base.MaxPool | base.MBConv | base.ResBlock | base.Classifier
+    ):
+        return base.plan_to_ir_layer(w, x, layer)
+    return _WRITERS[type(layer)](w, x, layer)
 
 
 def zoo_plan_to_ir(plan: ZooPlan, name: str) -> GraphIR:

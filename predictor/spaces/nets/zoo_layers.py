@@ -6,6 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from predictor.spaces.nets.attention import randomize_layernorm
 from predictor.spaces.nets.plan import conv_bn
 from predictor.spaces.nets.plan import module_for as plan_module
 from predictor.spaces.plan import ConvBN
@@ -109,16 +110,6 @@ class ConvNeXtModule(nn.Module):
         return self.fc2(F.gelu(self.fc1(y))).permute(0, 3, 1, 2) + x
 
 
-def _randomize_layernorm(module: nn.Module, seed: int) -> None:
-    """Non-trivial LayerNorm affine parameters (defaults 1 / 0 let exporters drop the bias)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for layer in module.modules():
-            if isinstance(layer, nn.LayerNorm):
-                layer.weight.copy_(1.0 + 0.1 * torch.randn(layer.weight.shape, generator=gen))
-                layer.bias.copy_(0.1 * torch.randn(layer.bias.shape, generator=gen))
-
-
 def zoo_module(cin: int, layer: ZooLayer) -> tuple[nn.Module, int]:
     """The module of one plan or zoo layer and its output channels."""
     if isinstance(layer, AvgPool):
@@ -148,5 +139,5 @@ def build_zoo_plan(plan: ZooPlan, seed: int = 0) -> nn.Module:
         module, channels = zoo_module(channels, layer)
         modules.append(module)
     net = nn.Sequential(*modules)
-    _randomize_layernorm(net, seed + 2)
+    randomize_layernorm(net, seed + 2)
     return randomize_batchnorm(net, seed=seed + 1)
