@@ -24,19 +24,24 @@ class ConvNeXt(ZooPlanSpace):
     }
     lists = {"depths": ((2, 3, 4), (1, 2, 3, 4, 6))}
 
+    @staticmethod
+    def _ok(spec: dict[str, Any]) -> bool:
+        # At a 1x1 last map the dynamo exporter indexes its way through the global pool.
+        return bool(spec["resolution"] >= 2 * spec["patch"] * 2 ** (len(spec["depths"]) - 1))
+
     def check_consistency(self, spec: dict[str, Any]) -> None:
-        """The last stage must keep at least a 1x1 map."""
-        if spec["resolution"] < spec["patch"] * 2 ** (len(spec["depths"]) - 1):
+        """The last stage must keep at least a 2x2 map."""
+        if not self._ok(spec):
             raise InvalidSpecError(
                 f"convnext: resolution={spec['resolution']} is too small for patch="
-                f"{spec['patch']} and {len(spec['depths'])} stages"
+                f"{spec['patch']} and {len(spec['depths'])} stages (last map >= 2x2)"
             )
 
     def sample(self, rng: Any) -> dict[str, Any]:
         """Uniform over the choices, redrawn until consistent."""
         while True:
             spec = super().sample(rng)
-            if spec["resolution"] >= spec["patch"] * 2 ** (len(spec["depths"]) - 1):
+            if self._ok(spec):
                 return spec
 
     def plan(self, spec: dict[str, Any]) -> ZooPlan:

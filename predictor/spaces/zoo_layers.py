@@ -169,7 +169,7 @@ def _convnext(w: IRWriter, x: TensorRef, layer: ConvNeXtBlock) -> TensorRef:
     c = w.shape(x)[1]
     y = permute(w, w.conv(x, c, layer.kernel, groups=c), (0, 2, 3, 1))
     y = w.unary("Gelu", w.linear(layer_norm(w, y), c * layer.expand), {"approximate": "none"})
-    return w.add(permute(w, w.linear(y, c), (0, 3, 1, 2)), x)
+    return w.add(x, permute(w, w.linear(y, c), (0, 3, 1, 2)))
 
 
 def _bias_conv(w: IRWriter, x: TensorRef, layer: BiasConv) -> TensorRef:

@@ -107,7 +107,9 @@ class ConvNeXtModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.norm(self.dw(x).permute(0, 2, 3, 1))
-        return self.fc2(F.gelu(self.fc1(y))).permute(0, 3, 1, 2) + x
+        # contiguous: a channels-last sum makes the dynamo exporter index its way through the
+        # next global pool (Reshape, Gather); neither exporter writes a node for it.
+        return (x + self.fc2(F.gelu(self.fc1(y))).permute(0, 3, 1, 2)).contiguous()
 
 
 def zoo_module(cin: int, layer: ZooLayer) -> tuple[nn.Module, int]:
