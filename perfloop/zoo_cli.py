@@ -5,8 +5,13 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from device_agents.zoo_measure import ZooMeasurer, ZooTally
+    from predictor.spaces.zoo import ZooMember
 
 zoo = typer.Typer(help="The graph zoo: sampled networks of many families.", no_args_is_help=True)
 
@@ -28,15 +33,6 @@ def measure(
     isolate: bool = typer.Option(False, "--isolate", help="One child process per profile."),
 ) -> None:
     """Sample the zoo (seeded) and measure it; re-running resumes without duplicates."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from device_agents.backends.registry import BACKENDS
     from device_agents.zoo_measure import ZooMeasurer
     from predictor.spaces.base import UnknownSpaceError
@@ -52,9 +48,30 @@ def measure(
         members = sample_zoo(_split(families) or ZOO_FAMILIES, per_family, seed)
     except UnknownSpaceError as exc:
         raise typer.BadParameter(str(exc), param_hint="--families") from exc
-    # SIGTERM unwinds like Ctrl-C, so the pair being profiled is not taken for a crash.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     measurer = ZooMeasurer(names, out, isolate=isolate)
+    # SIGTERM unwinds like Ctrl-C, so the pair being profiled is not taken for a crash.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        tally = _run(measurer, members)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    typer.echo(
+        f"{len(members)} networks x {len(names)} backends: measured {tally.measured}, "
+        f"skipped {tally.skipped}, already in {out}: {tally.already}"
+    )
+
+
+def _run(measurer: ZooMeasurer, members: list[ZooMember]) -> ZooTally:
+    """Measure under a Rich progress bar."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -68,11 +85,7 @@ def measure(
         def advance(done: int, total: int, family: str) -> None:
             bar.update(task, completed=done, description=f"zoo {family}")
 
-        tally = measurer.measure(members, advance)
-    typer.echo(
-        f"{len(members)} networks x {len(names)} backends: measured {tally.measured}, "
-        f"skipped {tally.skipped}, already in {out}: {tally.already}"
-    )
+        return measurer.measure(members, advance)
 
 
 def register(app: typer.Typer) -> None:
