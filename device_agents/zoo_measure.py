@@ -6,8 +6,8 @@ in-process and without the service: the service's upload, lease and result round
 nothing to a number and cost a 2-core host most of its time. One record per (network, backend)
 is appended to ``<out>/<backend>.jsonl.gz`` as soon as it is measured; networks a backend cannot
 run go to ``<out>/<backend>.skipped.jsonl.gz`` with the reason, never as a number. A run killed
-midway resumes from the files: finished pairs are skipped, and a pair that was being profiled
-when the process died (a native crash) is recorded as skipped instead of crashing it again.
+midway resumes from the files: finished pairs are not redone, and a pair that was being profiled
+when the process died is retried once, then (a native crash) recorded as skipped.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ ZOO_PROTOCOL = MeasurementProtocol(
     keep_raw_samples=False,
 )
 
+#: A pair whose profiling killed the process this many times is recorded as skipped.
+MAX_ATTEMPTS = 2
 #: ``(members done, members total, what was just done)``.
 Progress = Callable[[int, int, str], None]
 
@@ -118,24 +120,27 @@ class ZooMeasurer:
         self.runners = {b: BackendRunner(b, isolate=isolate, timeout_s=600.0) for b in backends}
         self.done = {b: done_keys(out, b) for b in backends}
         self.tally = ZooTally()
+        self.attempts: dict[tuple[str, str, str], int] = {}
         # One pending file per backend set: runs of disjoint backends may share ``out``.
         self.pending = out / f".pending.{'+'.join(sorted(backends))}.json"
         out.mkdir(parents=True, exist_ok=True)
         self._recover_pending()
 
     def _recover_pending(self) -> None:
-        """A pair left pending by a killed process crashed it (or was cut off): skip it once."""
+        """A pair left pending by a killed process is retried once, then recorded as skipped."""
         pending = self.pending
         if not pending.exists():
             return
         data = json.loads(pending.read_text())
         pending.unlink()
         backend, member = data["backend"], ZooMember(data["family"], data["spec"], data["key"], 0)
-        if (
-            backend in self.runners
-            and (member.family, member.spec_key, backend) not in self.done[backend]
-        ):
-            self._write(member, backend, None, "the process died while profiling it")
+        if backend not in self.runners or member.key_for(backend) in self.done[backend]:
+            return
+        attempts = int(data.get("attempts", 1))
+        if attempts >= MAX_ATTEMPTS:
+            self._write(member, backend, None, f"the process died while profiling it {attempts}x")
+        else:  # killed from outside (SIGKILL, OOM) or a crash: one more try tells which
+            self.attempts[member.key_for(backend)] = attempts
 
     def missing(self, member: ZooMember) -> list[str]:
         """Backends that have neither measured nor skipped ``member``."""
@@ -171,6 +176,7 @@ class ZooMeasurer:
                     "family": member.family,
                     "spec": member.spec,
                     "key": member.spec_key,
+                    "attempts": self.attempts.get(member.key_for(backend), 0) + 1,
                 }
             )
         )

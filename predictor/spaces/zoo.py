@@ -35,6 +35,10 @@ class ZooMember:
     spec_key: str
     macs: int
 
+    def key_for(self, device: str) -> tuple[str, str, str]:
+        """The corpus key of this member measured on ``device``."""
+        return (self.family, self.spec_key, device)
+
 
 def check_families(families: Sequence[str]) -> None:
     """Raise :class:`UnknownSpaceError` naming the first unknown family and the valid ones."""

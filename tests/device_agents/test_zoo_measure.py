@@ -47,14 +47,18 @@ def test_rerun_adds_nothing_and_new_members_only(tmp_path: Path) -> None:
     assert records[0].clock == "simulated@100MHz" and records[0].host_cpu == "test-target"
 
 
-def test_pair_pending_when_the_process_died_is_skipped_once(tmp_path: Path) -> None:
+def test_pair_pending_when_the_process_died_is_retried_once_then_skipped(tmp_path: Path) -> None:
     (member,) = sample_zoo(("kws",), per_family=1, seed=0)
     pending = {"backend": SIZE, "family": "kws", "spec": member.spec, "key": member.spec_key}
-    (tmp_path / f".pending.{SIZE}.json").write_text(json.dumps(pending))
+    path = tmp_path / f".pending.{SIZE}.json"
+    path.write_text(json.dumps({**pending, "attempts": 1}))
+    measurer = ZooMeasurer([SIZE], tmp_path)
+    assert measurer.attempts == {member.key_for(SIZE): 1} and not path.exists()
+    path.write_text(json.dumps({**pending, "attempts": 2}))  # it died a second time
     tally = ZooMeasurer([SIZE], tmp_path).measure([member])
     assert (tally.measured, tally.skipped, tally.already) == (0, 1, 1)
     (record,) = read_corpus([corpus_path(tmp_path, SIZE, skipped=True)])
-    assert record.skip_reason == "the process died while profiling it"
+    assert record.skip_reason == "the process died while profiling it 2x"
     assert not list(tmp_path.glob(".pending.*"))
 
 
@@ -96,3 +100,4 @@ def test_killed_run_resumes_without_duplicates(tmp_path: Path) -> None:
     skipped = corpus_path(tmp_path, "ort-cpu", skipped=True)
     records = list(read_corpus([p for p in (path, skipped) if p.exists()]))
     assert len({r.key for r in records}) == len(records) == 6
+    assert all(r.skip_reason is None for r in records)  # the killed pair was retried
