@@ -110,12 +110,14 @@ def _register_bench() -> None:
 
 def _register_all() -> None:
     from device_agents.cli import register as register_agents
+    from perfloop.zoo_cli import register as register_zoo
     from predictor.cli import register as register_predictor
     from service.cli import register as register_service
 
     register_predictor(app)
     register_service(app)
     register_agents(app)
+    register_zoo(app)
     _register_bench()
 
 

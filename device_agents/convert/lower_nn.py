@@ -44,12 +44,20 @@ def padding_mode(
     return "VALID", pads
 
 
-def _explicit_pad(ctx: LoweringContext, node: onnx.NodeProto, src: str, pads: list[int]) -> str:
+def _explicit_pad(
+    ctx: LoweringContext, node: onnx.NodeProto, src: str, pads: list[int], value: float = 0.0
+) -> str:
+    """PAD (zeros) or PADV2 (``value``, e.g. the lowest float before a max pool) of H and W."""
     n, h, w, c = ctx.graph.tensors[src].shape
     top, left, bottom, right = pads
     out = ctx.temp("pad", (n, h + top + bottom, w + left + right, c), node.input[0])
     paddings = np.array([[0, 0], [top, bottom], [left, right], [0, 0]], np.int32)
-    ctx.emit(node, "PAD", [src, ctx.graph.const(ctx.fresh("paddings"), paddings, "int32")], [out])
+    inputs = [src, ctx.graph.const(ctx.fresh("paddings"), paddings, "int32")]
+    if value == 0.0:
+        ctx.emit(node, "PAD", inputs, [out])
+        return out
+    fill = ctx.graph.const(ctx.fresh("pad_value"), np.array([value], np.float32), "float32")
+    ctx.emit(node, "PADV2", [*inputs, fill], [out])
     return out
 
 
@@ -180,9 +188,14 @@ def lower_pool(ctx: LoweringContext, node: onnx.NodeProto) -> None:
     src = ctx.activation(node.input[0])
     _, h, w, _ = ctx.graph.tensors[src].shape
     mode, pads = padding_mode(ctx, node, (h, w), (kernel[0], kernel[1]))
-    if any(pads):
+    include_pad = bool(ctx.attr(node, "count_include_pad", 0))
+    if any(pads) and node.op_type == "MaxPool":
+        src = _explicit_pad(ctx, node, src, pads, float(np.finfo(np.float32).min))
+    elif any(pads) and include_pad:  # zeros counted in every window: exactly a VALID average
+        src = _explicit_pad(ctx, node, src, pads)
+    elif any(pads):
         raise ctx.unsupported(node, f"has padding {pads} that is neither SAME nor VALID")
-    if node.op_type == "AveragePool" and mode == "SAME" and ctx.attr(node, "count_include_pad", 0):
+    if node.op_type == "AveragePool" and mode == "SAME" and include_pad:
         raise ctx.unsupported(node, "has count_include_pad=1 with padding")
     strides = list(ctx.attr(node, "strides", [1, 1]))
     out = ctx.activation(node.output[0])

@@ -22,6 +22,7 @@ SHARED = {
     "RESHAPE",
     "TRANSPOSE",
     "PAD",
+    "PADV2",
     "MAX_POOL_2D",
     "AVERAGE_POOL_2D",
     "CONCATENATION",
@@ -141,6 +142,15 @@ def quantize_graph(graph: Graph, ranges: dict[str, tuple[float, float]]) -> None
             bias.data = np.clip(np.round(bias.data / bias_scale), INT32.min, INT32.max)
             bias.data = bias.data.astype(np.int32)
             bias.dtype = "int32"
+        elif op.opcode == "PADV2":  # the fill value takes the padded tensor's parameters
+            fill, out = graph.tensors[op.inputs[2]], graph.tensors[op.outputs[0]]
+            assert fill.data is not None and out.quant is not None
+            fill.quant = out.quant  # the lowest float fill (before a max pool): the lowest int8
+            low = -128 if float(fill.data.min()) < -1e30 else None
+            data = (
+                np.full(fill.data.shape, low, np.int8) if low else _quantize(fill.data, out.quant)
+            )
+            fill.data, fill.dtype = data, "int8"
         elif op.opcode in ("ADD", "MUL"):
             for name in op.inputs:
                 tensor = graph.tensors[name]

@@ -44,6 +44,8 @@ class ZooRecord:
     latency_ms: float | None = None
     energy_mj: float | None = None
     peak_memory_bytes: float | None = None
+    #: Set (and every figure None) when the backend cannot run the network: why not.
+    skip_reason: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -84,13 +86,22 @@ def measured_keys(paths: Iterable[Path]) -> set[tuple[str, str, str]]:
     return {record.key for record in read_corpus(p for p in paths if p.exists())}
 
 
+def _row(record: ZooRecord) -> dict[str, Any]:
+    """The record as a JSON object; optional fields added later are left out while unset, so
+    files of measured rows stay readable by readers that predate them."""
+    row = asdict(record)
+    if row["skip_reason"] is None:
+        del row["skip_reason"]
+    return row
+
+
 def append_records(path: Path, records: Iterable[ZooRecord]) -> int:
     """Append ``records`` to ``path`` as one gzip member (a crash loses at most this call's).
 
     Returns:
         How many records were written.
     """
-    lines = [json.dumps(asdict(r), sort_keys=True, separators=(",", ":")) + "\n" for r in records]
+    lines = [json.dumps(_row(r), sort_keys=True, separators=(",", ":")) + "\n" for r in records]
     if not lines:
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)

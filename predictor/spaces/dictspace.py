@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import torch
 
     from predictor.spaces.plan import Plan
+    from predictor.spaces.zoo_layers import ZooPlan
 
 
 class DictSpace(SearchSpace):
@@ -93,3 +94,30 @@ class PlanSpace(DictSpace):
 
         self.validate(spec)
         return plan_to_ir(self.plan(spec), f"{self.name}:{self.encode(spec)}")
+
+
+class ZooPlanSpace(DictSpace):
+    """A dict space of CNNs described by a :class:`predictor.spaces.zoo_layers.ZooPlan`."""
+
+    @abstractmethod
+    def plan(self, spec: dict[str, Any]) -> ZooPlan:
+        """The layer plan of a valid spec."""
+
+    def input_shape(self, spec: Any) -> tuple[int, ...]:
+        """``(1, C, H, W)`` of the plan."""
+        self.validate(spec)
+        return self.plan(spec).input_shape
+
+    def build(self, spec: Any) -> torch.nn.Module:
+        """The torch network of the spec's plan (seeded, eval mode)."""
+        from predictor.spaces.nets.zoo_layers import build_zoo_plan
+
+        self.validate(spec)
+        return build_zoo_plan(self.plan(spec))
+
+    def to_ir(self, spec: Any) -> GraphIR:
+        """The IR of the spec's plan, written without torch."""
+        from predictor.spaces.zoo_layers import zoo_plan_to_ir
+
+        self.validate(spec)
+        return zoo_plan_to_ir(self.plan(spec), f"{self.name}:{self.encode(spec)}")

@@ -96,6 +96,11 @@ def plan_to_ir(plan: Plan, name: str) -> GraphIR:
     return w.finish((x,))
 
 
+def plan_to_ir_layer(w: IRWriter, x: TensorRef, layer: Layer) -> TensorRef:
+    """Write one plan layer after ``x`` (for plans mixing in other layer kinds)."""
+    return _LAYER_WRITERS[type(layer)](w, x, layer)
+
+
 def act_ir(w: IRWriter, x: TensorRef, act: Act) -> TensorRef:
     """The exported form of an activation (SiLU is ``x * sigmoid(x)``)."""
     if act == "relu":

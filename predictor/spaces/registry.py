@@ -18,6 +18,14 @@ _SPACE_CLASSES: dict[str, str] = {
     "rnn": "predictor.spaces.rnn:RecurrentSpace",
     "vit": "predictor.spaces.vit:VisionTransformerSpace",
     "llm": "predictor.spaces.llm:DecoderLMSpace",
+    "plaincnn": "predictor.spaces.plaincnn:PlainCNN",
+    "shufflenet": "predictor.spaces.shufflenet:ShuffleNet",
+    "densenet": "predictor.spaces.densenet:DenseNet",
+    "inception": "predictor.spaces.inception:InceptionNet",
+    "convnext": "predictor.spaces.convnext:ConvNeXt",
+    "audio1d": "predictor.spaces.audio1d:Audio1D",
+    "hybrid": "predictor.spaces.hybrid:HybridSpace",
+    "swin": "predictor.spaces.swin:WindowTransformerSpace",
 }
 
 #: Names of all search spaces, in display order.

@@ -31,3 +31,22 @@ class SlowBackend(OrtCpuBackend):
     def profile(self, onnx_bytes: bytes, protocol: MeasurementProtocol) -> BackendResult:
         time.sleep(60)
         return super().profile(onnx_bytes, protocol)
+
+
+class SizeBackend(OrtCpuBackend):
+    """A simulator whose latency is the model's size in MB: fast, deterministic, no timing."""
+
+    name: ClassVar[str] = "size"
+    simulated: ClassVar[bool] = True
+
+    def profile(self, onnx_bytes: bytes, protocol: MeasurementProtocol) -> BackendResult:
+        from device_agents.backends.base import simulated_latency
+
+        return BackendResult(
+            measurement_kind="simulated",
+            runtime="size",
+            runtime_version="1",
+            cpu="test-target",
+            clock_mhz=100.0,
+            latency_ms=simulated_latency(len(onnx_bytes) / 1e6),
+        )

@@ -87,7 +87,8 @@ class ResidualBlock(nn.Module):
         return self.relu(y + shortcut)
 
 
-def _module(cin: int, layer: Layer) -> tuple[nn.Module, int]:
+def module_for(cin: int, layer: Layer) -> tuple[nn.Module, int]:
+    """The module of one plan layer and its output channels."""
     if isinstance(layer, ConvBN):
         return conv_bn(cin, layer), layer.cout
     if isinstance(layer, MaxPool):
@@ -106,6 +107,6 @@ def build_plan(plan: Plan, seed: int = 0) -> nn.Module:
     modules: list[nn.Module] = []
     channels = plan.input_shape[1]
     for layer in plan.layers:
-        module, channels = _module(channels, layer)
+        module, channels = module_for(channels, layer)
         modules.append(module)
     return randomize_batchnorm(nn.Sequential(*modules), seed=seed + 1)

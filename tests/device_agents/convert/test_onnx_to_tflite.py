@@ -117,3 +117,19 @@ def test_search_space_models_convert_exactly() -> None:
         np.testing.assert_allclose(got.reshape(ref.shape), ref, rtol=1e-3, atol=1e-5)
         q = _run_tflite(onnx_to_tflite(onnx_bytes, int8=True).data, x).reshape(ref.shape)
         assert np.corrcoef(q.ravel(), ref.ravel())[0, 1] > 0.99
+
+
+def test_padded_pools_convert_exactly() -> None:
+    """MaxPool 3x3/2 pad 1 (PADV2 with the lowest value) and a count-include-pad AveragePool
+    (zero PAD, VALID) are exact in float32 and close in int8."""
+    spaces = pytest.importorskip("predictor.spaces.registry", reason="predictor spaces missing")
+    space = spaces.get_space("shufflenet")
+    spec = {"base": 48, "classes": 10, "depths": [1, 1], "groups": 2, "kernel": 3, "resolution": 32}
+    onnx_bytes = space.to_onnx(spec)
+    ops = onnx_to_tflite(onnx_bytes, int8=False).operators
+    assert "PADV2" in ops and "MAX_POOL_2D" in ops and "AVERAGE_POOL_2D" in ops
+    x, ref = _reference(onnx_bytes)
+    got = _run_tflite(onnx_to_tflite(onnx_bytes, int8=False).data, x)
+    np.testing.assert_allclose(got.reshape(ref.shape), ref, rtol=1e-3, atol=1e-5)
+    q = _run_tflite(onnx_to_tflite(onnx_bytes, int8=True).data, x).reshape(ref.shape)
+    assert np.corrcoef(q.ravel(), ref.ravel())[0, 1] > 0.98

@@ -16,6 +16,14 @@ def test_all_spaces_registered() -> None:
         "rnn",
         "vit",
         "llm",
+        "plaincnn",
+        "shufflenet",
+        "densenet",
+        "inception",
+        "convnext",
+        "audio1d",
+        "hybrid",
+        "swin",
     }
     for name in SPACES:
         space = get_space(name)
