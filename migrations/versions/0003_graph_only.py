@@ -20,9 +20,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A literal default keeps SQLite on ALTER TABLE ADD COLUMN: an expression default (sa.false())
+    # makes batch mode copy the table, and dropping the old one cascades to the measurements.
     with op.batch_alter_table("models", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("graph_only", sa.Boolean(), nullable=False, server_default=sa.false())
+            sa.Column("graph_only", sa.Boolean(), nullable=False, server_default="0")
         )
 
 

@@ -63,11 +63,14 @@ def family_members(
     """
     space = get_space(family)
     rng = random.Random(seed * 1_000_003 + zlib.crc32(family.encode()))
+    # A space spanning sizes far beyond quick measurement (llm: up to ~1B parameters) offers a
+    # small-model sampler; its stream is the one the committed corpus was measured with.
+    draw = getattr(space, "reference_sample", space.sample)
     seen: set[str] = set()
     for _ in range(count * MAX_DRAWS_PER_SPEC):
         if len(seen) >= count:
             return
-        spec = space.sample(rng)
+        spec = draw(rng)
         key = space.encode(spec)
         if key in seen:
             continue

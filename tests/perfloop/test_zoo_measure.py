@@ -16,7 +16,7 @@ from perfloop.zoo_measure import ZooMeasurer, corpus_path
 from predictor.data.zoo import read_corpus
 from predictor.spaces.zoo import sample_zoo
 
-SIZE = "agent_test_backends:SizeBackend"
+SIZE = "tests.device_agents.agent_test_backends:SizeBackend"
 
 
 def test_measures_every_member_with_provenance(tmp_path: Path) -> None:
