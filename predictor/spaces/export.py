@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import warnings
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,10 @@ logger = logging.getLogger(__name__)
 
 #: ONNX opset written by both exporters.
 OPSET = 20
+#: torch's exporters keep process-global state (``GLOBALS.in_onnx_export``, the thread count set
+#: below): two exports at once in one process fail, e.g. a request thread and the service's
+#: audit thread exporting specs.
+_EXPORT_LOCK = threading.Lock()
 
 
 def export_onnx(
@@ -44,15 +49,16 @@ def export_onnx(
 
     module.eval()
     buffer = io.BytesIO()
-    threads = torch.get_num_threads()
-    # Tracing runs the batch-1 network once; one thread is several times faster than a pool
-    # fighting other processes for the cores (NB201: 2 s instead of 11 s on a busy 2-core box).
-    torch.set_num_threads(1)
-    try:
-        args = example if isinstance(example, tuple) else (example,)
-        proto = _export(module, args, buffer, dynamo, (input_names, output_names))
-    finally:
-        torch.set_num_threads(threads)
+    args = example if isinstance(example, tuple) else (example,)
+    with _EXPORT_LOCK:
+        threads = torch.get_num_threads()
+        # Tracing runs the batch-1 network once; one thread is several times faster than a pool
+        # fighting other processes for the cores.
+        torch.set_num_threads(1)
+        try:
+            proto = _export(module, args, buffer, dynamo, (input_names, output_names))
+        finally:
+            torch.set_num_threads(threads)
     logger.debug("exported %s with %d nodes", type(module).__name__, len(proto.graph.node))
     return proto.SerializeToString()
 
