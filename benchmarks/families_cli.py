@@ -21,7 +21,14 @@ def bench_families(
     shots: str = typer.Option("1,3,5", help="Measured members of the held-out family."),
     support: int = typer.Option(100, min=3, help="Other-family measurements per device head."),
     test_per_family: int = typer.Option(100, min=6, help="Held-out family members scored."),
-    table_rows: int = typer.Option(300, min=1, help="Architectures drawn from each table."),
+    table_rows: int = typer.Option(
+        300, min=0, help="Architectures drawn from each table (0: no tables)."
+    ),
+    mode: str = typer.Option(
+        "retrain",
+        help="retrain: per family, train on the corpus without it (the device's own head); "
+        "fresh-device: one tables-only encoder, each device served few-shot.",
+    ),
     members: int = typer.Option(2, min=1, help="Ensemble members."),
     epochs: int = typer.Option(30, min=1, help="Epochs per member (at least --min-steps)."),
     min_steps: int = typer.Option(1500, min=0, help="Fewest optimizer steps per member."),
@@ -34,7 +41,7 @@ def bench_families(
     """Leave-one-family-out: zero-shot and k-shot accuracy per family and device."""
     from rich.progress import Progress
 
-    from benchmarks.families import FamiliesBench, run_families
+    from benchmarks.families import MODES, FamiliesBench, run_families
     from predictor.data.zoo import read_corpus
     from predictor.pretrain_cli import default_tables
     from predictor.training.fit import QUICK_SETTINGS, FitSettings
@@ -48,6 +55,10 @@ def bench_families(
         raise typer.BadParameter(f"{shots!r}: not integers", param_hint="--shots") from None
     if any(v < 1 for v in k) or max(k, default=0) + 3 > test_per_family:
         raise typer.BadParameter("each shot >= 1, 3 members left", param_hint="--shots")
+    if mode not in MODES:
+        raise typer.BadParameter(f"{mode!r}: one of {list(MODES)}", param_hint="--mode")
+    if (encoder or save_encoder) and mode == "retrain":
+        raise typer.BadParameter("only with --mode fresh-device", param_hint="--encoder")
     settings = (
         QUICK_SETTINGS
         if quick
@@ -55,7 +66,7 @@ def bench_families(
     )
     config = FamiliesBench(
         corpus=files,
-        tables=() if encoder else default_tables(table),
+        tables=() if encoder or table_rows == 0 else default_tables(table),
         families=_csv(families),
         shots=k,
         support=support,
@@ -65,6 +76,7 @@ def bench_families(
         encoder=encoder,
         save_encoder=save_encoder,
         seed=seed,
+        mode=mode,  # type: ignore[arg-type]
     )
     logging.getLogger("predictor").setLevel(logging.WARNING)
     with Progress() as progress:

@@ -12,6 +12,7 @@ import pytest
 from benchmarks.families import (
     Corpus,
     FamiliesBench,
+    _encoder_without,
     run_families,
     scores,
     shifted,
@@ -64,6 +65,7 @@ def test_every_family_is_held_out_once(tmp_path: Path) -> None:
         test_per_family=14,
         table_rows=30,
         settings=QUICK_SETTINGS,
+        mode="fresh-device",
     )
     done: list[str] = []
     result = run_families(records, bench, lambda i, n, family: done.append(family))
@@ -81,6 +83,37 @@ def test_every_family_is_held_out_once(tmp_path: Path) -> None:
     targets = check_targets(result)
     assert {t["device"] for t in targets} == {"ort-cpu-local", "litert-local"}
     assert all(isinstance(t["met"], bool) for t in targets)
+
+
+def test_retrain_mode_trains_without_each_family_and_serves_its_learned_head(
+    tmp_path: Path,
+) -> None:
+    records = synthetic_records(("kws", "rnn", "vit"), 24, ("ort-cpu-local",))
+    bench = FamiliesBench(
+        corpus=(), shots=(1,), support=20, test_per_family=24, settings=QUICK_SETTINGS
+    )
+    assert bench.mode == "retrain"
+    result = run_families(records, bench)
+    versions = result["encoder"]["versions"]
+    assert versions == [f"families-without-{f}" for f in ("kws", "rnn", "vit")]
+    assert "zoo/ort-cpu-local" in result["encoder"]["devices"]
+    assert result["families"]["kws"]["ort-cpu-local"]["zero_shot"]["perfloop"]["n"] == 24
+    corpus = Corpus.load(records)
+    predictor = _encoder_without(records, "rnn", corpus, bench, tmp_path / "a")
+    others = {k for k in corpus.graphs if k[0] != "rnn"}
+    assert predictor.meta["metrics"]["train_graphs"] == len(others)
+
+
+def test_cli_rejects_an_encoder_in_retrain_mode(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from perfloop.cli import app
+
+    (tmp_path / "zoo").mkdir()
+    write_corpus(tmp_path / "zoo", synthetic_records(("kws",), 3, ("ort-cpu",)))
+    args = ["bench", "families", "--corpus", str(tmp_path / "zoo"), "--encoder", str(tmp_path)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2 and "--encoder" in res.output
 
 
 def test_support_spreads_over_the_other_families() -> None:

@@ -250,16 +250,11 @@ def test_body_is_a_predictions_out_and_documented(
 
 def test_graph_only_model_predicts(
     client: TestClient,
-    db: Database,
-    tmp_path: Path,
-    admin: dict[str, str],
     client_auth: dict[str, str],
-    setup: list[tuple[str, int]],
+    active: list[tuple[str, int]],
 ) -> None:
     from tests.predictor.ir.models import decoder_graph_only
 
-    _register(db, tmp_path, "v1", 0.01)
-    client.post("/api/v1/predictors/v1/activate", headers=admin)
     data = decoder_graph_only(32000, 2048, 20, 5632).SerializeToString()
     headers = {**client_auth, "Content-Type": "application/octet-stream"}
     model = client.post("/api/v1/models", content=data, headers=headers).json()
@@ -276,16 +271,11 @@ LLM = {"vocab": 1024, "dim": 64, "layers": 2, "heads": 4, "kv_heads": 2, "ffn_ra
 
 def test_generation_estimate_integrates_decode_over_the_growing_context(
     client: TestClient,
-    db: Database,
-    tmp_path: Path,
-    admin: dict[str, str],
     client_auth: dict[str, str],
-    setup: list[tuple[str, int]],
+    active: list[tuple[str, int]],
 ) -> None:
     from predictor.spaces.llm import DecoderLMSpace
 
-    _register(db, tmp_path, "v1", 0.01)
-    client.post("/api/v1/predictors/v1/activate", headers=admin)
     body = {"device": "dev1", "arch": LLM, "prompt_tokens": 16, "new_tokens": 8}
     r = client.post("/api/v1/predictions/generation", json=body, headers=client_auth)
     assert r.status_code == 200, r.text
@@ -313,16 +303,11 @@ def test_generation_estimate_integrates_decode_over_the_growing_context(
 )
 def test_bad_generation_requests_are_named_422(
     client: TestClient,
-    db: Database,
-    tmp_path: Path,
-    admin: dict[str, str],
     client_auth: dict[str, str],
-    setup: list[tuple[str, int]],
+    active: list[tuple[str, int]],
     change: dict[str, object],
     field: str,
 ) -> None:
-    _register(db, tmp_path, "v1", 0.01)
-    client.post("/api/v1/predictors/v1/activate", headers=admin)
     body = {"device": "dev1", "arch": LLM, "prompt_tokens": 16, "new_tokens": 8, **change}
     r = client.post("/api/v1/predictions/generation", json=body, headers=client_auth)
     assert r.status_code == 422, r.text
@@ -331,14 +316,9 @@ def test_bad_generation_requests_are_named_422(
 
 def test_decode_spec_with_zero_context_is_a_named_422(
     client: TestClient,
-    db: Database,
-    tmp_path: Path,
-    admin: dict[str, str],
     client_auth: dict[str, str],
-    setup: list[tuple[str, int]],
+    active: list[tuple[str, int]],
 ) -> None:
-    _register(db, tmp_path, "v1", 0.01)
-    client.post("/api/v1/predictors/v1/activate", headers=admin)
     arch = {**LLM, "seq_len": 1, "phase": "decode", "context": 0}
     r = _predict(client, client_auth, specs=[{"space": "llm", "arch": arch}])
     assert r.status_code == 422
