@@ -31,6 +31,8 @@ def measure(
     out: Path = typer.Option(Path("datasets/zoo"), help="Corpus directory."),
     seed: int = typer.Option(0, help="Sampler seed."),
     isolate: bool = typer.Option(False, "--isolate", help="One child process per profile."),
+    min_macs: float = typer.Option(2e5, min=0, help="Smallest network (MACs) sampled."),
+    max_macs: float = typer.Option(1.5e9, min=0, help="Largest network (MACs) sampled."),
 ) -> None:
     """Sample the zoo (seeded) and measure it; re-running resumes without duplicates."""
     from device_agents.backends.registry import BACKENDS
@@ -44,8 +46,12 @@ def measure(
             raise typer.BadParameter(
                 f"unknown backend {name!r}; valid: {sorted(BACKENDS)}", param_hint="--backends"
             )
+    if min_macs > max_macs:
+        raise typer.BadParameter(f"{min_macs:g} > --max-macs {max_macs:g}", param_hint="--min-macs")
     try:
-        members = sample_zoo(_split(families) or ZOO_FAMILIES, per_family, seed)
+        members = sample_zoo(
+            _split(families) or ZOO_FAMILIES, per_family, seed, int(min_macs), int(max_macs)
+        )
     except UnknownSpaceError as exc:
         raise typer.BadParameter(str(exc), param_hint="--families") from exc
     measurer = ZooMeasurer(names, out, isolate=isolate)

@@ -82,15 +82,24 @@ def family_members(
 
 
 def sample_zoo(
-    families: Sequence[str] = ZOO_FAMILIES, per_family: int = 100, seed: int = 0
+    families: Sequence[str] = ZOO_FAMILIES,
+    per_family: int = 100,
+    seed: int = 0,
+    min_macs: int = MIN_MACS,
+    max_macs: int = MAX_MACS,
 ) -> list[ZooMember]:
     """``per_family`` members of each family, interleaved family by family (round robin).
 
+    A family whose space rarely reaches the MAC window gives fewer (or none).
+
     Raises:
         UnknownSpaceError: a family is not in :data:`ZOO_FAMILIES`.
+        ValueError: the MAC window is empty.
     """
     check_families(families)
-    streams = [list(family_members(f, per_family, seed)) for f in families]
+    if not 0 <= min_macs <= max_macs:
+        raise ValueError(f"empty MAC window: min_macs {min_macs} > max_macs {max_macs}")
+    streams = [list(family_members(f, per_family, seed, min_macs, max_macs)) for f in families]
     out: list[ZooMember] = []
     for i in range(max((len(s) for s in streams), default=0)):
         out.extend(s[i] for s in streams if i < len(s))

@@ -30,3 +30,11 @@ def test_measures_a_tiny_zoo(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "measured 1, skipped 0" in res.output
     assert (tmp_path / "ort-cpu.jsonl.gz").exists()
+
+
+def test_an_empty_mac_window_is_a_usage_error(tmp_path: Path) -> None:
+    args = ["zoo", "measure", "--min-macs", "2e9", "--max-macs", "1e9", "--out", str(tmp_path)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 2
+    assert "--min-macs" in res.output
+    assert not list(tmp_path.iterdir())

@@ -40,3 +40,11 @@ def test_family_stream_is_independent_of_other_families_and_count() -> None:
 def test_unknown_family_names_the_valid_ones() -> None:
     with pytest.raises(UnknownSpaceError, match=r"nasbench201.*valid families.*convnext"):
         sample_zoo(("nasbench201",), per_family=1)
+
+
+def test_a_larger_mac_window_samples_larger_networks() -> None:
+    members = sample_zoo(("resnet", "vit"), 3, seed=0, min_macs=MAX_MACS, max_macs=4 * MAX_MACS)
+    assert {m.family for m in members} == {"resnet", "vit"}
+    assert all(MAX_MACS <= m.macs <= 4 * MAX_MACS for m in members)
+    with pytest.raises(ValueError, match="empty MAC window"):
+        sample_zoo(("resnet",), 1, min_macs=2, max_macs=1)
