@@ -14,6 +14,12 @@ learned columns do. (Inverse-MSE averaging beat picking the single best candidat
 validation devices titanx_1/32, gold_6240: mean Spearman 0.877 vs 0.868, one meta-trained
 member, 3 seeds.) The members' spread plus the weighted leave-one-out error give the predictive
 standard deviation in log space.
+
+A graph with an op type none of the device's measured graphs has is predicted without the
+per-op-type basis candidates (their weights renormalised over the others): the basis was fitted
+on the device's own op mix and extrapolates on a foreign one, while the known-device columns and
+the MACs law price the whole graph (docs/BENCHMARKS.md, "Out-of-family predictions on a device
+that measured only NAS cells").
 """
 
 from __future__ import annotations
@@ -300,9 +306,37 @@ class FewShotHead:
                 unlike the measured ones (when the head was fitted with one).
         """
         logs = np.zeros(member_log.shape[:2])
-        for part in self.parts:
-            logs += part.weight * part.member_logs(member_log, basis, log_macs)
+        per_part = [part.member_logs(member_log, basis, log_macs) for part in self.parts]
+        for part, part_logs in zip(self.parts, per_part, strict=True):
+            logs += part.weight * part_logs
+        if self.novelty is not None and novelty_basis is not None:
+            logs = self._without_basis_where_unseen(logs, per_part, novelty_basis)
         noise: float | np.ndarray = self.noise_std
         if self.novelty is not None and novelty_basis is not None:
             noise = self.novelty.noise_std(novelty_basis, self.noise_std, self.noise_floor)
         return combine_members(logs, noise)
+
+    def _without_basis_where_unseen(
+        self, logs: np.ndarray, per_part: list[np.ndarray], novelty_basis: np.ndarray
+    ) -> np.ndarray:
+        """Graphs with an op type no measured graph has drop the per-op-type basis candidates.
+
+        The basis coefficients were fitted on the device's own op mix: on a graph whose op
+        types it never measured they extrapolate (a ViT on a device that measured CNN cells
+        came out 40-100x too slow from them), while the known-device columns and the MACs
+        law carry the graph's whole cost. Their weights are renormalised over what is left.
+        """
+        assert self.novelty is not None
+        unseen = self.novelty.signals(novelty_basis)[0] > 0
+        keep = [
+            i
+            for i, part in enumerate(self.parts)
+            if part.coef is not None or (part.config is not None and not part.config.use_basis)
+        ]
+        total = sum(self.parts[i].weight for i in keep)
+        if not unseen.any() or not keep or total <= 0:
+            return logs
+        narrow = sum(self.parts[i].weight * per_part[i] for i in keep) / total
+        out = logs.copy()
+        out[:, unseen] = np.broadcast_to(narrow, logs.shape)[:, unseen]
+        return out

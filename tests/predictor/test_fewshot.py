@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from predictor.features.vocab import OP_VOCAB
 from predictor.fewshot import FewShotConfig, adapt_and_predict, fit_fewshot
 from predictor.models.adapt import fit_nnls_head, loo_log_residuals
 
@@ -76,3 +77,32 @@ def test_macs_candidates_need_log_macs_only_when_used() -> None:
     with_macs = fit_fewshot(member_log, basis, y, FewShotConfig(), np.log(np.arange(1, 13) * 1e6))
     with pytest.raises(ValueError, match="log_macs"):
         with_macs.predict(member_log, basis)
+
+
+def _op_basis(rng: np.random.Generator, n: int, ops: tuple[int, ...], vocab: int) -> np.ndarray:
+    """Per-op-type (count, GMACs, MB) rows with only ``ops`` present."""
+    basis = np.zeros((n, vocab * 3))
+    for op in ops:
+        basis[:, 3 * op] = rng.integers(1, 5, size=n)
+        basis[:, 3 * op + 1] = rng.uniform(0.1, 1.0, size=n)
+        basis[:, 3 * op + 2] = rng.uniform(0.1, 1.0, size=n)
+    return basis
+
+
+def test_a_graph_with_an_unseen_op_type_is_predicted_without_the_basis_candidates() -> None:
+    rng = np.random.default_rng(4)
+    vocab = len(OP_VOCAB)
+    support = _op_basis(rng, 12, (0, 1), vocab)
+    queries = np.vstack([_op_basis(rng, 1, (0, 1), vocab), _op_basis(rng, 1, (0, 1, 2), vocab)])
+    basis = np.vstack([support, queries])
+    cost = basis[:, 1] + 2.0 * basis[:, 4] + 5.0 * basis[:, 7]  # op 2 is the expensive one
+    known = np.log(cost / 2.0)  # a known device that has seen op 2 scales exactly
+    member_log = np.stack([known[:, None], known[:, None] + 1e-3])
+    config = FewShotConfig()
+    head = fit_fewshot(member_log[:, :12], basis[:12], cost[:12], config, None, basis[:12])
+    assert head.novelty is not None
+    with_rule = head.predict(member_log[:, 12:], basis[12:], None, basis[12:]).value
+    without = head.predict(member_log[:, 12:], basis[12:]).value
+    assert with_rule[0] == pytest.approx(without[0])  # only seen op types: unchanged
+    assert with_rule[1] == pytest.approx(cost[13], rel=0.02)
+    assert abs(without[1] / cost[13] - 1) > 0.1  # the basis candidates miss op 2's cost
