@@ -20,7 +20,7 @@ from torch_geometric.data import Data
 
 from predictor.ensemble import Ensemble, LogGaussian, combine_members
 from predictor.errors import PredictorError
-from predictor.features.featurizer import featurize
+from predictor.features.featurizer import BASIS_PER_OP, featurize
 from predictor.fewshot import FewShotConfig, FewShotHead, fit_fewshot
 from predictor.ir.schema import GraphIR
 from predictor.models.adapt import fit_nnls_head
@@ -33,7 +33,7 @@ FEATURE_CACHE_SIZE = 50_000
 #: Fitted few-shot heads kept, one per (device, metric, measurement set).
 FEWSHOT_CACHE_SIZE = 64
 _UNKNOWN_NOISE = 0.5
-_HeadKey = tuple[str, str, tuple[tuple[GraphIR, float], ...]]
+_HeadKey = tuple[str, str, tuple[tuple[GraphIR, float], ...], int | None]
 
 
 class NoDataError(PredictorError):
@@ -66,6 +66,7 @@ class EnsemblePredictor:
         self._noise: dict[str, dict[str, float]] = meta.get("noise_std", {})
         self._features: OrderedDict[GraphIR, Data] = OrderedDict()
         self._heads: OrderedDict[_HeadKey, FewShotHead] = OrderedDict()
+        self._seen: OrderedDict[tuple[GraphIR, ...], np.ndarray] = OrderedDict()
         self._heads_lock = threading.Lock()
 
     def _featurize(self, graphs: Sequence[GraphIR]) -> list[Data]:
@@ -132,9 +133,12 @@ class EnsemblePredictor:
         trained = metric in self.ensemble.config.metrics
         if trained and device.name in self.devices:
             col = self.devices.index(device.name)
-            logs = self.ensemble.log_predict(data, metric)[:, :, col]
+            member_log = self.ensemble.log_predict(data, metric)
             noise = self._noise.get(metric, {}).get(device.name, 0.1)
-            return combine_members(logs, noise), False
+            dist = combine_members(member_log[:, :, col], noise)
+            if measured:
+                dist = self._foreign_rows(dist, graphs, data, member_log, device, metric, col)
+            return dist, False
         if trained and measured:
             head = self._fewshot_head(device.name, metric, measured)
             member_log = self.ensemble.log_predict(data, metric)
@@ -151,15 +155,67 @@ class EnsemblePredictor:
             f"no trained {metric} head and no {metric} measurement on device {device.name!r}"
         )
 
+    def _foreign_rows(
+        self,
+        dist: LogGaussian,
+        graphs: Sequence[GraphIR],
+        data: list[Data],
+        member_log: np.ndarray,
+        device: DeviceContext,
+        metric: Metric,
+        col: int,
+    ) -> LogGaussian:
+        """Graphs with an op type none of the device's measured graphs has: the few-shot head
+        over the *other* devices' columns instead of the device's learned head.
+
+        A head learned on a device that measured only CNN cells has no data behind its answer
+        for attention or recurrent ops (9-17x off, docs/BENCHMARKS.md "Out-of-family
+        predictions on a device that measured only NAS cells"); the other heads, some trained
+        on every zoo family, scaled to this device on its measurements, do have it.
+        """
+        measured = self._measured(device, metric)
+        if len(self.devices) < 2:
+            return dist
+        seen = self._seen_ops(measured)
+        basis = _basis(data)
+        foreign = np.asarray(((basis[:, ::BASIS_PER_OP] > 0) & ~seen).any(axis=1))
+        if not foreign.any():
+            return dist
+        others = np.delete(member_log[:, foreign], col, axis=2)
+        head = self._fewshot_head(device.name, metric, measured, exclude=col)
+        rows = [graphs[int(i)] for i in np.flatnonzero(foreign)]
+        part = head.predict(others, basis[foreign], _log_macs(rows), basis[foreign])
+        mean, std = dist.mean.copy(), dist.std.copy()
+        mean[foreign], std[foreign] = part.mean, part.std
+        return LogGaussian(mean, std)
+
+    def _seen_ops(self, measured: list[tuple[GraphIR, float]]) -> np.ndarray:
+        """``[V]`` bool: op types present in any measured graph (cached per measurement set)."""
+        key = tuple(g for g, _ in measured)
+        with self._heads_lock:
+            cached = self._seen.get(key)
+        if cached is not None:
+            return cached
+        seen = np.asarray((_basis(self._featurize(list(key)))[:, ::BASIS_PER_OP] > 0).any(axis=0))
+        with self._heads_lock:
+            self._seen[key] = seen
+            if len(self._seen) > FEWSHOT_CACHE_SIZE:
+                self._seen.popitem(last=False)
+        return seen
+
     def _fewshot_head(
-        self, device: str, metric: Metric, measured: list[tuple[GraphIR, float]]
+        self,
+        device: str,
+        metric: Metric,
+        measured: list[tuple[GraphIR, float]],
+        exclude: int | None = None,
     ) -> FewShotHead:
         """The few-shot head fitted on ``measured``, from cache when the same samples were seen.
 
         Fitting runs the ensemble on every measured graph (hundreds on a busy device); the head
         depends only on those samples, so one request for one graph costs one small forward.
         """
-        key = (device, metric, tuple(measured))
+        key = (device, metric, tuple(measured), exclude)
         with self._heads_lock:
             head = self._heads.get(key)
             if head is not None:
@@ -167,8 +223,11 @@ class EnsemblePredictor:
                 return head
         support = self._featurize([g for g, _ in measured])
         basis = _basis(support)
+        support_log = self.ensemble.log_predict(support, metric)
+        if exclude is not None:
+            support_log = np.delete(support_log, exclude, axis=2)
         head = fit_fewshot(
-            self.ensemble.log_predict(support, metric),
+            support_log,
             basis,
             np.asarray([v for _, v in measured]),
             self.fewshot,

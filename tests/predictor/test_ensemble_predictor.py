@@ -11,7 +11,8 @@ from predictor.api import DeviceContext, Sample, load_predictor, train_predictor
 from predictor.ensemble_predictor import EnsemblePredictor
 from predictor.features.featurizer import featurize
 from predictor.fewshot import adapt_and_predict
-from predictor.ir.schema import GraphIR
+from predictor.ir.builder import GraphBuilder
+from predictor.ir.schema import GraphIR, TensorSpec
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,36 @@ def test_fewshot_matches_joint_adaptation(artifact: Path, tiny_graphs: list[Grap
     )
     assert np.allclose(ours[:, 0], joint.value[:n], rtol=1e-5)
     assert np.allclose(ours[:, 1], joint.std_natural[:n], rtol=1e-5)
+
+
+def _with_sigmoid() -> GraphIR:
+    b = GraphBuilder("tiny-sigmoid")
+    x = b.add_input((1, 3, 8, 8))
+    (y,) = b.add_node(
+        "Conv",
+        [x],
+        [TensorSpec((1, 8, 8, 8))],
+        weights=[TensorSpec((8, 3, 3, 3))],
+        attrs={"kernel_shape": (3, 3), "strides": (1, 1), "group": 1},
+    )
+    (y,) = b.add_node("Sigmoid", [y], [TensorSpec((1, 8, 8, 8))])
+    (y,) = b.add_node("GlobalAveragePool", [y], [TensorSpec((1, 8, 1, 1))])
+    (y,) = b.add_node("Flatten", [y], [TensorSpec((1, 8))])
+    (y,) = b.add_node("Gemm", [y], [TensorSpec((1, 10))], weights=[TensorSpec((10, 8))])
+    b.mark_output(y)
+    return b.build()
+
+
+def test_learned_head_yields_to_fewshot_on_op_types_the_device_never_measured(
+    artifact: Path, tiny_graphs: list[GraphIR]
+) -> None:
+    predictor = _load(artifact)
+    graphs = [*tiny_graphs, _with_sigmoid()]
+    head_only = _means(predictor, graphs, DeviceContext("cpu_a"))
+    measured = tuple(Sample(g, "cpu_a", latency_ms=1.0 + g.macs / 1e5) for g in tiny_graphs)
+    got = _means(predictor, graphs, DeviceContext("cpu_a", samples=measured))
+    np.testing.assert_allclose(got[:-1], head_only[:-1])  # op types it measured: its own head
+    assert got[-1, 0] != pytest.approx(head_only[-1, 0])  # Sigmoid never measured: few-shot
+    measured_all = (*measured, Sample(graphs[-1], "cpu_a", latency_ms=1.0))
+    every = _means(predictor, graphs, DeviceContext("cpu_a", samples=measured_all))
+    np.testing.assert_allclose(every, head_only)  # nothing foreign: the learned head answers
