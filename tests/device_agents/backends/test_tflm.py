@@ -10,7 +10,6 @@ from device_agents.backends.registry import get_backend
 from device_agents.protocol import MeasurementProtocol
 
 pytest.importorskip("tflite_micro", reason="tflite-micro not installed")
-pytest.importorskip("tflite", reason="tflite schema package not installed")
 
 from device_agents.backends.cycle_model import (
     calibrate,

@@ -16,9 +16,9 @@ from agent_models import (
 from device_agents.backends.base import UnsupportedModelError
 
 litert = pytest.importorskip("ai_edge_litert.interpreter", reason="ai-edge-litert not installed")
-tflite = pytest.importorskip("tflite", reason="tflite schema package not installed")
+tflite = pytest.importorskip("ai_edge_litert.schema_py_generated", reason="no ai-edge-litert")
 
-from device_agents.convert import onnx_to_tflite  # noqa: E402 - needs the tflite package
+from device_agents.convert import onnx_to_tflite  # noqa: E402 - needs ai-edge-litert
 
 MODELS = {
     "small_cnn": small_cnn,
