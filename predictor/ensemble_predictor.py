@@ -20,10 +20,11 @@ from torch_geometric.data import Data
 
 from predictor.ensemble import Ensemble, LogGaussian, combine_members
 from predictor.errors import PredictorError
-from predictor.features.featurizer import BASIS_PER_OP, featurize
+from predictor.features.featurizer import featurize
 from predictor.fewshot import FewShotConfig, FewShotHead, fit_fewshot
 from predictor.ir.schema import GraphIR
 from predictor.models.adapt import fit_nnls_head
+from predictor.novelty import op_presence, seen_op_types
 from predictor.types import DeviceContext, Estimate, Metric, PredictionBatch
 
 #: Fewer measurements than this on an unseen device flag the batch as low-confidence.
@@ -136,8 +137,10 @@ class EnsemblePredictor:
             member_log = self.ensemble.log_predict(data, metric)
             noise = self._noise.get(metric, {}).get(device.name, 0.1)
             dist = combine_members(member_log[:, :, col], noise)
-            if measured:
-                dist = self._foreign_rows(dist, graphs, data, member_log, device, metric, col)
+            if measured and len(self.devices) > 1:
+                dist = self._foreign_rows(
+                    dist, graphs, data, member_log, measured, device.name, metric
+                )
             return dist, False
         if trained and measured:
             head = self._fewshot_head(device.name, metric, measured)
@@ -161,9 +164,9 @@ class EnsemblePredictor:
         graphs: Sequence[GraphIR],
         data: list[Data],
         member_log: np.ndarray,
-        device: DeviceContext,
+        measured: list[tuple[GraphIR, float]],
+        device: str,
         metric: Metric,
-        col: int,
     ) -> LogGaussian:
         """Graphs with an op type none of the device's measured graphs has: the few-shot head
         over the *other* devices' columns instead of the device's learned head.
@@ -173,16 +176,13 @@ class EnsemblePredictor:
         predictions on a device that measured only NAS cells"); the other heads, some trained
         on every zoo family, scaled to this device on its measurements, do have it.
         """
-        measured = self._measured(device, metric)
-        if len(self.devices) < 2:
-            return dist
-        seen = self._seen_ops(measured)
+        col = self.devices.index(device)
         basis = _basis(data)
-        foreign = np.asarray(((basis[:, ::BASIS_PER_OP] > 0) & ~seen).any(axis=1))
+        foreign = (op_presence(basis) & ~self._seen_ops(measured)).any(axis=1)
         if not foreign.any():
             return dist
         others = np.delete(member_log[:, foreign], col, axis=2)
-        head = self._fewshot_head(device.name, metric, measured, exclude=col)
+        head = self._fewshot_head(device, metric, measured, exclude=col)
         rows = [graphs[int(i)] for i in np.flatnonzero(foreign)]
         part = head.predict(others, basis[foreign], _log_macs(rows), basis[foreign])
         mean, std = dist.mean.copy(), dist.std.copy()
@@ -196,7 +196,7 @@ class EnsemblePredictor:
             cached = self._seen.get(key)
         if cached is not None:
             return cached
-        seen = np.asarray((_basis(self._featurize(list(key)))[:, ::BASIS_PER_OP] > 0).any(axis=0))
+        seen = seen_op_types(_basis(self._featurize(list(key))))
         with self._heads_lock:
             self._seen[key] = seen
             if len(self._seen) > FEWSHOT_CACHE_SIZE:

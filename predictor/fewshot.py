@@ -327,7 +327,7 @@ class FewShotHead:
         law carry the graph's whole cost. Their weights are renormalised over what is left.
         """
         assert self.novelty is not None
-        unseen = self.novelty.signals(novelty_basis)[0] > 0
+        unseen = self.novelty.has_unseen(novelty_basis)
         keep = [
             i
             for i, part in enumerate(self.parts)

@@ -70,6 +70,17 @@ class NoveltySettings:
         return self.unseen_scale > 0 or self.distance_scale > 0 or self.local_bandwidth > 0
 
 
+def op_presence(basis: np.ndarray) -> np.ndarray:
+    """``[N, V]`` bool: which op types each graph of an ``[N, V * 3]`` cost basis contains."""
+    out: np.ndarray = basis.reshape(len(basis), -1, BASIS_PER_OP)[:, :, 0] > 0
+    return out
+
+
+def seen_op_types(basis: np.ndarray) -> np.ndarray:
+    """``[V]`` bool: op types present in any graph of an ``[N, V * 3]`` cost basis."""
+    return np.asarray(op_presence(basis).any(axis=0))
+
+
 @dataclass(frozen=True)
 class Novelty:
     """What a device has measured, as op types and op mixes (fitted from its measured graphs)."""
@@ -85,11 +96,16 @@ class Novelty:
     def fit(basis: np.ndarray, settings: NoveltySettings) -> Novelty:
         """From the ``[S, V * 3]`` cost basis of the measured graphs."""
         mix = op_mix(basis)
-        seen = basis.reshape(len(basis), len(OP_VOCAB), BASIS_PER_OP)[:, :, 0].sum(axis=0) > 0
+        seen = seen_op_types(basis)
         keep = np.arange(len(mix))
         if len(mix) > MAX_REFERENCE_MIXES:  # evenly spaced: deterministic, covers the set
             keep = np.linspace(0, len(mix) - 1, MAX_REFERENCE_MIXES).astype(int)
         return Novelty(seen, np.sqrt(mix[keep].reshape(len(keep), -1)), settings, None, keep)
+
+    def has_unseen(self, basis: np.ndarray) -> np.ndarray:
+        """``[N]`` bool: the graph has an op type none of the measured graphs has."""
+        out: np.ndarray = (op_presence(basis) & ~self.seen_ops).any(axis=1)
+        return out
 
     def with_errors(self, errors: np.ndarray) -> Novelty:
         """The same with each measured graph's leave-one-out log error (all S of them)."""
