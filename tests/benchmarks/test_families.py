@@ -3,7 +3,6 @@ device, baselines beside perfloop, targets checked; the k-shot rescaling recover
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +18,8 @@ from benchmarks.families import (
     support_keys,
 )
 from benchmarks.targets import check_targets
-from predictor.spaces.registry import get_space
 from predictor.training.fit import QUICK_SETTINGS
-from tests.predictor.data.zoo_factory import synthetic_records, write_corpus
+from tests.predictor.data.zoo_factory import synthetic_records, write_corpus, write_nb201_table
 
 
 def test_shifted_recovers_a_constant_scale_and_widens_with_few_members() -> None:
@@ -45,14 +43,7 @@ def test_scores_are_fractions() -> None:
 
 
 def _table(tmp_path: Path) -> Path:
-    space = get_space("nasbench201")
-    rng = random.Random(0)
-    archs = sorted({space.sample(rng) for _ in range(30)})
-    lines = ["arch_index,arch,gold_6240,titanx_1"]
-    lines += [f"{i},{a},{1 + i * 0.1},{2 + i * 0.05}" for i, a in enumerate(archs)]
-    path = tmp_path / "nasbench201_latency_ms.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_nb201_table(tmp_path, 30, {"gold_6240": (1.0, 0.1), "titanx_1": (2.0, 0.05)})
 
 
 def test_every_family_is_held_out_once(tmp_path: Path) -> None:

@@ -54,3 +54,19 @@ def write_corpus(directory: Path, records: list[ZooRecord]) -> Path:
     path = directory / "test.jsonl.gz"
     append_records(path, records)
     return path
+
+
+def write_nb201_table(tmp_path: Path, archs: int, columns: dict[str, tuple[float, float]]) -> Path:
+    """A made-up published-style NB201 table: ``archs`` seeded archs, one column per device
+    whose i-th value is ``base + i * step`` (``columns``: device -> (base, step))."""
+    space = get_space("nasbench201")
+    rng = random.Random(0)
+    specs = sorted({space.sample(rng) for _ in range(archs)})
+    lines = ["arch_index,arch," + ",".join(columns)]
+    lines += [
+        f"{i},{a}," + ",".join(f"{base + i * step}" for base, step in columns.values())
+        for i, a in enumerate(specs)
+    ]
+    path = tmp_path / "nasbench201_latency_ms.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path

@@ -10,7 +10,6 @@ import pytest
 
 from predictor.artifact import read_metadata
 from predictor.data.tables import LatencyTable
-from predictor.spaces.registry import get_space
 from predictor.training.fit import QUICK_SETTINGS
 from predictor.training.pretrain import (
     PretrainConfig,
@@ -20,20 +19,11 @@ from predictor.training.pretrain import (
     table_space,
     training_epochs,
 )
-from tests.predictor.data.zoo_factory import synthetic_records, write_corpus
+from tests.predictor.data.zoo_factory import synthetic_records, write_corpus, write_nb201_table
 
 
 def _table(tmp_path: Path) -> Path:
-    import random
-
-    space = get_space("nasbench201")
-    rng = random.Random(0)
-    archs = sorted({space.sample(rng) for _ in range(40)})
-    lines = ["arch_index,arch,gold_6240,raspi4"]
-    lines += [f"{i},{a},{1 + i * 0.1},{2 + i}" for i, a in enumerate(archs)]
-    path = tmp_path / "nasbench201_latency_ms.csv"
-    path.write_text("\n".join(lines) + "\n")
-    return path
+    return write_nb201_table(tmp_path, 40, {"gold_6240": (1.0, 0.1), "raspi4": (2.0, 1.0)})
 
 
 def test_table_space_from_file_name(tmp_path: Path) -> None:
