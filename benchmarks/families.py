@@ -48,14 +48,10 @@ from predictor.ir.schema import GraphIR
 from predictor.training.fit import FitSettings
 from predictor.training.pretrain import (
     CORPUS_PREFIX,
-    HELP_TEST_DEVICES,
-    TABLE_PREFIX,
     GraphBuilder,
     PretrainConfig,
     pretrain,
-    record_sample,
-    table_samples,
-    table_space,
+    pretrain_samples,
     train_shipped,
 )
 
@@ -104,9 +100,9 @@ class Corpus:
     backend: dict[str, str]
 
     @classmethod
-    def load(cls, records: Sequence[ZooRecord]) -> Corpus:
+    def load(cls, records: Sequence[ZooRecord], build: GraphBuilder | None = None) -> Corpus:
         """Index the records with a positive latency (a repeated key keeps its last value)."""
-        build = GraphBuilder()
+        build = build or GraphBuilder()
         out = cls({}, {}, {})
         for r in records:
             if not r.latency_ms or r.latency_ms <= 0:
@@ -233,28 +229,12 @@ def _pretrain_config(bench: FamiliesBench, version: str) -> PretrainConfig:
 
 
 def _encoder_without(
-    records: Sequence[ZooRecord], family: str, corpus: Corpus, bench: FamiliesBench, out: Path
+    records: Sequence[ZooRecord], family: str, build: GraphBuilder, bench: FamiliesBench, out: Path
 ) -> Any:
     """The predictor meta-trained as the shipped one, on every record outside ``family``."""
-    from predictor.data.tables import read_table
-
-    samples = [
-        record_sample(r, corpus.graphs[(r.space, r.spec_key)], CORPUS_PREFIX)
-        for r in records
-        if r.space != family and (r.space, r.spec_key) in corpus.graphs
-    ]
-    build = GraphBuilder()
-    for i, path in enumerate(bench.tables):
-        space = table_space(path)
-        rows = table_samples(
-            read_table(path), space, bench.table_rows, HELP_TEST_DEVICES, bench.seed + i
-        )
-        samples += [
-            Sample(graph=build(space, arch, arch), device=TABLE_PREFIX + device, latency_ms=value)
-            for space, arch, device, value in rows
-        ]
-    random.Random(bench.seed).shuffle(samples)
     config = _pretrain_config(bench, f"families-without-{family}")
+    kept = [r for r in records if r.space != family]
+    samples = pretrain_samples(config, records=kept, build=build)
     return load_artifact(train_shipped(samples, config, out))
 
 
@@ -334,7 +314,8 @@ def run_families(
         ValueError: a requested family is not in the corpus (the message lists those that are).
     """
     start = time.perf_counter()
-    corpus = Corpus.load(records)
+    build = GraphBuilder()
+    corpus = Corpus.load(records, build)
     available = corpus.families()
     families = list(bench.families) or available
     unknown = [f for f in families if f not in available]
@@ -354,7 +335,7 @@ def run_families(
             predictor = shared
         else:
             with tempfile.TemporaryDirectory() as tmp:
-                predictor = _encoder_without(records, family, corpus, bench, Path(tmp) / "a")
+                predictor = _encoder_without(records, family, build, bench, Path(tmp) / "a")
         versions.append(predictor.version)
         per_family[family] = {}
         for device in sorted(corpus.latency_ms):

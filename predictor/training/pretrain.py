@@ -133,10 +133,16 @@ def record_sample(record: ZooRecord, graph: GraphIR, prefix: str = "") -> Sample
     )
 
 
-def pretrain_samples(config: PretrainConfig, progress: ProgressFn | None = None) -> list[Sample]:
+def pretrain_samples(
+    config: PretrainConfig,
+    progress: ProgressFn | None = None,
+    records: Sequence[ZooRecord] | None = None,
+    build: GraphBuilder | None = None,
+) -> list[Sample]:
     """Every training sample of ``config`` (corpus records and the tables' rows), shuffled.
 
-    Device names get :data:`CORPUS_PREFIX` / :data:`TABLE_PREFIX`.
+    Device names get :data:`CORPUS_PREFIX` / :data:`TABLE_PREFIX`. ``records`` replaces the
+    records read from ``config.corpus`` (a benchmark's subset); ``build`` shares a graph cache.
 
     Raises:
         predictor.spaces.base.UnknownSpaceError: a record names a space this build lacks.
@@ -149,8 +155,10 @@ def pretrain_samples(config: PretrainConfig, progress: ProgressFn | None = None)
             read_table(path), space, config.table_rows, config.exclude_devices, config.seed + i
         )
     skip = set(config.exclude_devices)
-    records = [r for r in corpus_records(config.corpus) if r.device not in skip]
-    build = GraphBuilder()
+    if records is None:
+        records = corpus_records(config.corpus)
+    records = [r for r in records if r.device not in skip]
+    build = build or GraphBuilder()
     total = len(records) + len(rows)
     samples: list[Sample] = []
     for done, record in enumerate(records, start=1):

@@ -19,6 +19,7 @@ from benchmarks.families import (
 )
 from benchmarks.targets import check_targets
 from predictor.training.fit import QUICK_SETTINGS
+from predictor.training.pretrain import GraphBuilder
 from tests.predictor.data.zoo_factory import synthetic_records, write_corpus, write_nb201_table
 
 
@@ -89,8 +90,9 @@ def test_retrain_mode_trains_without_each_family_and_serves_its_learned_head(
     assert versions == [f"families-without-{f}" for f in ("kws", "rnn", "vit")]
     assert "zoo/ort-cpu-local" in result["encoder"]["devices"]
     assert result["families"]["kws"]["ort-cpu-local"]["zero_shot"]["perfloop"]["n"] == 24
-    corpus = Corpus.load(records)
-    predictor = _encoder_without(records, "rnn", corpus, bench, tmp_path / "a")
+    build = GraphBuilder()
+    corpus = Corpus.load(records, build)
+    predictor = _encoder_without(records, "rnn", build, bench, tmp_path / "a")
     others = {k for k in corpus.graphs if k[0] != "rnn"}
     assert predictor.meta["metrics"]["train_graphs"] == len(others)
 
